@@ -1,0 +1,179 @@
+"""The `lambdalint` command line (click). Thin: it parses options, calls the engine, the cost model
+or the profiler, prints with a formatter, and turns errors into messages and exit codes here."""
+
+from __future__ import annotations
+
+import functools
+import sys
+import textwrap
+from pathlib import Path
+
+import click
+
+from . import __version__
+from .errors import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, LambdalintError
+
+EXIT_INTERNAL = 3
+
+
+def handle_errors(func):
+    """User-caused errors: one line on stderr and exit 2. Bugs: a short message, exit 3."""
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        try:
+            return func(*args, **kwargs)
+        except LambdalintError as exc:
+            click.echo(f"lambdalint: error: {exc.message}", err=True)
+            sys.exit(exc.exit_code)
+        except (click.exceptions.Exit, click.ClickException, click.Abort, SystemExit, KeyboardInterrupt):
+            raise
+        except Exception as exc:  # pragma: no cover - a bug; keep the traceback out of users' CI logs
+            click.echo(f"lambdalint: internal error: {type(exc).__name__}: {exc} (please report it; "
+                       f"set LAMBDALINT_DEBUG=1 for the traceback)", err=True)
+            import os
+
+            if os.environ.get("LAMBDALINT_DEBUG"):
+                raise
+            sys.exit(EXIT_INTERNAL)
+
+    return wrapper
+
+
+CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+
+
+@click.group(context_settings=CONTEXT)
+@click.version_option(__version__, prog_name="lambdalint")
+def main() -> None:
+    """lambdalint: what your AWS Lambda handlers will do to you in production.
+
+    Exit codes: 0 nothing found, 1 findings (or budget exceeded), 2 usage or configuration
+    error, 3 internal error.
+    """
+
+
+def _split(values: tuple[str, ...]) -> list[str]:
+    return [part.strip() for value in values for part in value.split(",") if part.strip()]
+
+
+@main.command(context_settings=CONTEXT)
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--select", multiple=True, metavar="CODES",
+              help="Only these rules: codes, prefixes (LAM1, LAM20) or names, comma-separated. Replaces the config's select.")
+@click.option("--extend-select", multiple=True, metavar="CODES", help="Add rules (e.g. opt-in ones) to the selection.")
+@click.option("--ignore", multiple=True, metavar="CODES", help="Skip these rules (codes, prefixes or names), on top of the config's ignore.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "github"]), default="text", show_default=True,
+              help="text: path:line:col: CODE message; json: one object; github: workflow annotations.")
+@click.option("--config", "config_path", type=click.Path(path_type=Path, dir_okay=False),
+              help="TOML file with the settings ([tool.lambdalint] table, or top-level keys). Default: the nearest pyproject.toml.")
+@click.option("--timeout", type=click.IntRange(1, 900), help="Function timeout in seconds used in messages (default: config, else 900).")
+@click.option("--jobs", "-j", type=click.IntRange(0, 256), default=0, show_default=True, help="Worker processes; 0 = one per CPU.")
+@click.option("--exit-zero", is_flag=True, help="Exit 0 even when there are findings.")
+@click.option("--statistics", is_flag=True, help="Print a count per rule after the findings (text format).")
+@click.option("--progress/--no-progress", default=None, help="Progress bar on stderr (default: when stderr is a terminal).")
+@handle_errors
+def check(paths, select, extend_select, ignore, fmt, config_path, timeout, jobs, exit_zero, statistics, progress) -> None:
+    """Check Python Lambda handlers in PATHS (files or directories; default: the current directory).
+
+    Directories are walked for *.py files, skipping .git, .venv, build, node_modules and the
+    config's exclude patterns. Findings about state, idempotency and timeouts follow the code
+    that handlers reach, across the local modules they import.
+    """
+    from . import config as config_mod
+    from . import output
+    from .engine.runner import Checker
+    from .selection import enabled_codes
+
+    config = config_mod.load(config_path)
+    if timeout is not None:
+        config = config.with_overrides(timeout=timeout)
+    enabled = enabled_codes(
+        _split(select) or config.select,
+        list(config.ignore) + _split(ignore),
+        list(config.extend_select) + _split(extend_select),
+    )
+    show = sys.stderr.isatty() if progress is None else progress
+    bar = _ProgressBar() if show else None
+    report = Checker(config, enabled, jobs=jobs, progress=bar).run(list(paths) or [Path(".")])
+    if bar is not None:
+        bar.close()
+    if fmt == "json":
+        click.echo(output.as_json(report.findings, report.files_checked))
+    elif fmt == "github":
+        if report.findings:
+            click.echo(output.github(report.findings))
+        click.echo(output.summary_line(report.findings, report.files_checked), err=True)
+    else:
+        click.echo(output.text(report.findings, report.files_checked, statistics=statistics))
+    sys.exit(EXIT_FINDINGS if report.findings and not exit_zero else EXIT_OK)
+
+
+class _ProgressBar:
+    """click's progress bar, created on the first tick so that a tiny run prints nothing."""
+
+    def __init__(self) -> None:
+        self._bar = None
+        self._done = 0
+
+    def __call__(self, done: int, total: int) -> None:
+        if self._bar is None:
+            if total < 50:
+                return
+            self._bar = click.progressbar(length=total, label="checking", file=sys.stderr)
+            self._bar.__enter__()
+        self._bar.update(max(0, done - self._done))
+        self._done = done
+
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.__exit__(None, None, None)
+
+
+@main.command(context_settings=CONTEXT)
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
+              help="text: a table; json: a list of rule objects.")
+@handle_errors
+def rules(fmt) -> None:
+    """List every rule: code, name, severity, whether it is on by default, and its summary."""
+    import json
+
+    from .catalog import all_rules
+
+    infos = list(all_rules().values())
+    if fmt == "json":
+        click.echo(json.dumps([{"code": r.code, "name": r.name, "severity": r.severity.value,
+                                "default_enabled": r.default_enabled, "summary": r.summary} for r in infos], indent=2))
+        return
+    for r in infos:
+        flag = "" if r.default_enabled else " (opt-in)"
+        click.echo(f"{r.code}  {r.name:<34} {r.severity.value:<8} {r.summary}{flag}")
+
+
+@main.command(context_settings=CONTEXT)
+@click.argument("code")
+@handle_errors
+def rule(code) -> None:
+    """Print the documentation of one rule, by CODE (LAM101) or name (mutable-global-mutated)."""
+    from .catalog import rule as find_rule
+    from .errors import LambdalintError
+
+    info = find_rule(code)
+    if info is None:
+        raise LambdalintError(f"unknown rule {code!r}; `lambdalint rules` lists them")
+    parts = [f"{info.code} {info.name} ({info.severity.value}{'' if info.default_enabled else ', opt-in'})",
+             "", info.summary, "", "## Why is this bad?", textwrap.fill(info.rationale, 88)]
+    if info.bad:
+        parts += ["", "## Example", textwrap.indent(info.bad, "    ")]
+    if info.good:
+        parts += ["", "Use instead:", textwrap.indent(info.good, "    ")]
+    if info.fix:
+        parts += ["", "## What to do", textwrap.fill(info.fix, 88)]
+    if info.known_problems:
+        parts += ["", "## Known problems", textwrap.fill(info.known_problems, 88)]
+    parts += ["", f"Suppress on a line with `# noqa: {info.code}`."]
+    click.echo("\n".join(parts))
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

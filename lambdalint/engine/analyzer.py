@@ -1,0 +1,283 @@
+"""The per-file analysis: one libcst parse, one batched traversal running every enabled rule.
+
+`ModuleContext` is what rules see: the enclosing function, name resolution (`canonical`), the
+catalogs, and `report()`. Rules never decide reachability: they report a candidate with the
+condition under which it is real (`Reach`), and the project phase (project.py) decides, once it
+knows which handlers reach which functions across files.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Iterable, Sequence
+
+import libcst as cst
+from libcst.metadata import MetadataWrapper, PositionProvider
+
+from ..catalog import Catalogs, all_rules, catalogs
+from ..findings import Finding, Severity
+from .bindings import BindingCollector, FunctionScope, Resolver, dotted, string_value
+from .source import tool_error
+from .summary import Candidate, FunctionInfo, ModuleSummary, Reach
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What the analysis of one file depends on besides its text (part of any cache key)."""
+
+    enabled: frozenset[str]
+
+
+class ModuleContext:
+    """Shared state of one file's traversal; rules read it and call `report`."""
+
+    def __init__(self, path: str, module: cst.Module, collected: BindingCollector, cats: Catalogs):
+        self.path = path
+        self.module = module
+        self.catalogs = cats
+        self.resolver = Resolver(collected, cats.aws_clients, cats.aws_resources)
+        self.collected = collected
+        self.functions: dict[str, FunctionInfo] = {}
+        self.candidates: list[tuple[cst.CSTNode, str, str, Reach, str]] = []
+        self._scopes: list[FunctionScope] = []
+        self._infos: list[FunctionInfo] = []
+        self._classes: list[str] = []
+        self._main_guard = 0
+
+    # -- where we are -------------------------------------------------------------------
+    @property
+    def scope(self) -> FunctionScope | None:
+        return self._scopes[-1] if self._scopes else None
+
+    @property
+    def function(self) -> FunctionInfo | None:
+        return self._infos[-1] if self._infos else None
+
+    @property
+    def at_module_level(self) -> bool:
+        """Import-time code: not inside any function, not under `if __name__ == "__main__"`."""
+        return not self._scopes and not self._main_guard
+
+    def enter(self, node: cst.CSTNode) -> None:
+        if isinstance(node, cst.FunctionDef):
+            scope = self.collected.functions[id(node)]
+            params = tuple(p.name.value for p in (*node.params.posonly_params, *node.params.params))
+            info = FunctionInfo(
+                qualname=scope.qualname,
+                line=0,
+                params=params,
+                module_level=not self._scopes and not self._classes,
+                class_name=scope.class_name,
+                decorators=tuple(filter(None, (self._decorator_name(d) for d in node.decorators))),
+                decorator_roots=tuple(filter(None, (self._decorator_root(d) for d in node.decorators))),
+            )
+            self.functions[scope.qualname] = info
+            self._scopes.append(scope)
+            self._infos.append(info)
+        elif isinstance(node, cst.ClassDef):
+            self._classes.append(node.name.value)
+        elif isinstance(node, cst.If) and not self._scopes and _is_main_guard(node):
+            self._main_guard += 1
+
+    def leave(self, node: cst.CSTNode) -> None:
+        if isinstance(node, cst.FunctionDef):
+            self._scopes.pop()
+            self._infos.pop()
+        elif isinstance(node, cst.ClassDef):
+            self._classes.pop()
+        elif isinstance(node, cst.If) and not self._scopes and _is_main_guard(node):
+            self._main_guard -= 1
+
+    # -- names --------------------------------------------------------------------------
+    def canonical(self, expr: cst.BaseExpression) -> str | None:
+        return self.resolver.canonical(expr, self.scope)
+
+    def module_binding(self, expr: cst.BaseExpression):
+        return self.resolver.module_binding(expr, self.scope)
+
+    def _decorator_name(self, decorator: cst.Decorator) -> str | None:
+        expr = decorator.decorator
+        return self.resolver.canonical(expr.func if isinstance(expr, cst.Call) else expr, self.scope)
+
+    def _decorator_root(self, decorator: cst.Decorator) -> str | None:
+        expr = decorator.decorator
+        expr = expr.func if isinstance(expr, cst.Call) else expr
+        if isinstance(expr, cst.Attribute):
+            return self.resolver.canonical(expr.value, self.scope)
+        return None
+
+    def is_aws(self, canonical: str | None) -> bool:
+        return bool(canonical) and canonical.startswith("aws.")
+
+    def is_network_call(self, call: cst.Call) -> bool:
+        """Does this call go over the network (SDK operation, HTTP, a remote client's method)?"""
+        name = self.canonical(call.func)
+        if not name:
+            return False
+        if name.startswith("aws."):
+            parts = name.split(".")
+            method = parts[-1]
+            return len(parts) >= 3 and method not in self.catalogs.aws_local_methods and not name.endswith("()")
+        if name in self.catalogs.network_calls:
+            return True
+        if name.startswith(self.catalogs.network_module_prefixes) and "." in name:
+            return True
+        return any(name.startswith(prefix + ".") for prefix in self.catalogs.network_instance_prefixes)
+
+    # -- output -------------------------------------------------------------------------
+    def report(self, node: cst.CSTNode, code: str, message: str, reach: Reach) -> None:
+        function = self.function.qualname if self.function else ""
+        self.candidates.append((node, code, message, reach, function))
+
+
+def _is_main_guard(node: cst.If) -> bool:
+    test = node.test
+    if isinstance(test, cst.Comparison) and len(test.comparisons) == 1:
+        left, right = test.left, test.comparisons[0].comparator
+        names = {dotted(left), dotted(right)}
+        values = {string_value(left), string_value(right)}
+        return "__name__" in names and "__main__" in values
+    return False
+
+
+class SummaryVisitor(cst.BatchableCSTVisitor):
+    """Records what the project phase needs about each function: what it references, whether
+    an idempotency mechanism guards it, and whether it reads an at-least-once event."""
+
+    def __init__(self, ctx: ModuleContext):
+        super().__init__()
+        self.ctx = ctx
+
+    def visit_Name(self, node: cst.Name) -> None:
+        info = self.ctx.function
+        if info is None:
+            return
+        where, binding = self.ctx.resolver.lookup(node.value, self.ctx.scope)
+        if binding is not None and binding.kind in ("def", "import"):
+            info.refs.add("@" + binding.target if binding.kind == "def" else binding.target)
+        elif where == "module" and binding is not None:
+            info.refs.add("@" + node.value)
+
+    def visit_Call(self, node: cst.Call) -> None:
+        info = self.ctx.function
+        if info is None:
+            return
+        name = self.ctx.canonical(node.func)
+        if name:
+            info.refs.add(name)
+            if name in self.ctx.catalogs.at_least_once_calls and not info.at_least_once:
+                info.at_least_once = name.rsplit(".", 1)[-1]
+        cats = self.ctx.catalogs
+        # event.get("Records")
+        if isinstance(node.func, cst.Attribute) and node.func.attr.value == "get" and node.args:
+            key = string_value(node.args[0].value)
+            if key in cats.at_least_once_keys and self._is_event(node.func.value):
+                info.at_least_once = info.at_least_once or f'event.get("{key}")'
+        # A conditional write recording the event id: the dedup-table pattern.
+        for arg in node.args:
+            if arg.keyword is not None and arg.keyword.value == "ConditionExpression":
+                condition = string_value(arg.value) or ""
+                if any(word in condition for word in cats.dedup_conditions):
+                    info.guarded = True
+
+    def visit_Subscript(self, node: cst.Subscript) -> None:
+        info = self.ctx.function
+        if info is None or info.at_least_once or len(node.slice) != 1:
+            return
+        index = node.slice[0].slice
+        if isinstance(index, cst.Index):
+            key = string_value(index.value)
+            if key in self.ctx.catalogs.at_least_once_keys and self._is_event(node.value):
+                info.at_least_once = f'event["{key}"]'
+
+    def _is_event(self, expr: cst.BaseExpression) -> bool:
+        if not isinstance(expr, cst.Name):
+            return False
+        where, binding = self.ctx.resolver.lookup(expr.value, self.ctx.scope)
+        return "event" in expr.value.lower() or (binding is not None and binding.kind == "param" and expr.value in ("e", "evt", "payload", "data"))
+
+    def visit_If(self, node: cst.If) -> None:
+        self._check_guard(node.test)
+
+    def visit_IfExp(self, node: cst.IfExp) -> None:
+        self._check_guard(node.test)
+
+    def _check_guard(self, test: cst.BaseExpression) -> None:
+        info = self.ctx.function
+        if info is None or info.guarded:
+            return
+        pattern = self.ctx.catalogs.guard_name
+        for word in _identifiers(test):
+            if pattern.search(word):
+                info.guarded = True
+                return
+
+
+def _identifiers(expr: cst.CSTNode) -> Iterable[str]:
+    """Names, attribute names and short string literals inside an expression."""
+    stack = [expr]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, cst.Name):
+            yield node.value
+        elif isinstance(node, cst.SimpleString):
+            value = string_value(node)
+            if value and len(value) < 64:
+                yield value
+        stack.extend(node.children)
+
+
+def _position_of(positions, node: cst.CSTNode) -> tuple[int, int, int, int]:
+    code_range = positions.get(node)
+    if code_range is None:
+        return 1, 1, 0, 0
+    return code_range.start.line, code_range.start.column + 1, code_range.end.line, code_range.end.column + 1
+
+
+def analyze_module(path: str, text: str, settings: Settings, rule_classes: Sequence[type]) -> ModuleSummary:
+    """Parse once, collect bindings, run the summary visitor and every enabled rule in one pass."""
+    summary = ModuleSummary(path=path, analyzed=True)
+    try:
+        module = cst.parse_module(text)
+    except cst.ParserSyntaxError as exc:
+        summary.errors.append(tool_error(path, "LAM901", f"syntax-error: {exc.message.splitlines()[0] if exc.message else 'invalid syntax'}; Lambda fails to import this module at INIT (Runtime.UserCodeSyntaxError)", exc.raw_line, exc.raw_column + 1))
+        return summary
+    except RecursionError:
+        summary.errors.append(tool_error(path, "LAM905", "too-deeply-nested: expressions nest too deeply to analyse; CPython fails to compile this module too — flatten the expression"))
+        return summary
+    cats = catalogs()
+    collector = BindingCollector()
+    module.visit(collector)
+    ctx = ModuleContext(path, module, collector, cats)
+    visitors: list[cst.BatchableCSTVisitor] = [SummaryVisitor(ctx)]
+    visitors += [cls(ctx) for cls in rule_classes if set(cls.CODES) & settings.enabled]
+    from libcst._batched_visitor import visit_batched
+
+    def before(node: cst.CSTNode) -> None:
+        ctx.enter(node)
+
+    def after(node: cst.CSTNode) -> None:
+        ctx.leave(node)
+
+    visit_batched(module, visitors, before_visit=before, after_leave=after)
+    for visitor in visitors:
+        finish = getattr(visitor, "finish", None)
+        if finish is not None:
+            finish()
+    summary.imports = collector.imports
+    summary.functions = ctx.functions
+    wanted = [c for c in ctx.candidates if c[1] in settings.enabled]
+    if wanted:
+        # Positions cost a second code generation of the whole file: only for files that
+        # have something to report.
+        positions = MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
+        rules = all_rules()
+        for node, code, message, reach, function in wanted:
+            line, column, end_line, end_column = _position_of(positions, node)
+            meta = rules.get(code)
+            finding = Finding(path, line, column, code, message,
+                              meta.severity if meta else Severity.WARNING,
+                              name=meta.name if meta else "", end_line=end_line, end_column=end_column)
+            summary.candidates.append(Candidate(finding, reach, function))
+    return summary

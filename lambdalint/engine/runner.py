@@ -1,0 +1,211 @@
+"""Running a check: collect files, analyse them (in parallel), join them, filter the findings."""
+
+from __future__ import annotations
+
+import fnmatch
+import os
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Iterable
+
+from ..config import Config
+from ..findings import Finding, Severity
+from .analyzer import Settings, analyze_module
+from .modules import ModuleFinder
+from .project import Handler, Project, discover_handlers, display_path, findings_for, handler_from_spec, local_imports
+from .source import decode, noqa_lines, scan, tool_error
+from .summary import ModuleSummary
+
+# Below this many files a process pool costs more to start than it saves.
+PARALLEL_THRESHOLD = 16
+
+
+@dataclass
+class Report:
+    findings: list[Finding]
+    files_checked: int
+    handlers: list[Handler] = field(default_factory=list)
+
+
+# -- file collection ----------------------------------------------------------------------
+def collect_files(paths: Iterable[Path], exclude: Iterable[str]) -> tuple[list[str], list[Finding]]:
+    """Python files under `paths`. Directories are walked without following symlinks (no loops);
+    files named explicitly are always checked."""
+    patterns = tuple(exclude)
+    files: list[str] = []
+    problems: list[Finding] = []
+    seen: set[str] = set()
+
+    def add(path: str) -> None:
+        absolute = os.path.abspath(path)
+        if absolute not in seen:
+            seen.add(absolute)
+            files.append(absolute)
+
+    for path in paths:
+        path_str = os.fspath(path)
+        if os.path.isfile(path_str) or (os.path.islink(path_str) and not os.path.exists(path_str)):
+            add(path_str)
+            continue
+        if not os.path.isdir(path_str):
+            problems.append(tool_error(path_str, "LAM904", "unreadable-file: no such file or directory"))
+            continue
+        for directory, dirnames, filenames in os.walk(path_str, onerror=None, followlinks=False):
+            dirnames[:] = sorted(d for d in dirnames if not _excluded(d, os.path.join(directory, d), patterns))
+            for name in sorted(filenames):
+                if name.endswith(".py") and not _excluded(name, os.path.join(directory, name), patterns):
+                    add(os.path.join(directory, name))
+    return files, problems
+
+
+def _excluded(name: str, path: str, patterns: tuple[str, ...]) -> bool:
+    return any(fnmatch.fnmatch(name, p) or fnmatch.fnmatch(path, p) or fnmatch.fnmatch(path, f"*/{p}") for p in patterns)
+
+
+# -- per-file work (runs in worker processes) ---------------------------------------------
+def analyze_file(path: str, shown: str, settings: Settings, force: bool) -> ModuleSummary:
+    """Read, decode and analyse one file. Never raises: problems become LAM9xx findings."""
+    from ..rules import RULE_CLASSES
+
+    summary = ModuleSummary(path=path)
+    try:
+        with open(path, "rb") as fh:
+            data = fh.read()
+    except OSError as exc:
+        summary.errors.append(tool_error(shown, "LAM904", f"unreadable-file: {exc.strerror or exc}"))
+        return summary
+    source = decode(shown, data)
+    if source.error is not None:
+        summary.errors.append(source.error)
+        return summary
+    text = source.text
+    try:
+        quick = scan(shown, text)
+        if quick.parse_error is not None:
+            summary.errors.append(quick.parse_error)
+            return summary
+        summary.handler_names = quick.handler_hints
+        summary.imports = quick.imports
+        if force or quick.handler_hints or quick.needs_libcst_parse:
+            full = analyze_module(shown, text, settings, RULE_CLASSES)
+            full.path = path
+            full.handler_names = quick.handler_hints
+            if not full.imports:
+                full.imports = quick.imports
+            summary = full
+    except RecursionError:
+        summary.errors.append(tool_error(shown, "LAM905", "too-deeply-nested: expressions nest too deeply to analyse; CPython fails to compile this module too — flatten the expression"))
+    except Exception as exc:  # a bug in lambdalint must not stop the other files
+        summary.errors.append(tool_error(shown, "LAM906", f"internal-error: lambdalint failed on this file ({type(exc).__name__}: {exc}); please report it"))
+    if summary.candidates or summary.errors:
+        summary.noqa = noqa_lines(text)
+    return summary
+
+
+def _analyze_batch(batch: list[tuple[str, str, Settings, bool]]) -> list[ModuleSummary]:
+    return [analyze_file(*item) for item in batch]
+
+
+class Checker:
+    """One `lambdalint check` run."""
+
+    def __init__(self, config: Config, enabled: frozenset[str], jobs: int = 0,
+                 progress: Callable[[int, int], None] | None = None) -> None:
+        self.config = config
+        self.settings = Settings(enabled=enabled)
+        self.jobs = jobs if jobs > 0 else (os.cpu_count() or 1)
+        self.progress = progress
+        self.cwd = os.getcwd()
+
+    def run(self, paths: list[Path]) -> Report:
+        files, problems = collect_files(paths, self.config.exclude)
+        configured = self._configured_handlers()
+        forced = {h.path for h in configured}
+        summaries = self._analyze([(f, f in forced) for f in files])
+        finder = ModuleFinder(self.config.root)
+        # Follow imports from analysed code into local modules (checked or not) until closed.
+        pending = True
+        while pending:
+            wanted = set()
+            for summary in list(summaries.values()):
+                if summary.analyzed:
+                    wanted |= {p for p in local_imports(summary, finder) if p not in summaries or not summaries[p].analyzed}
+            pending = bool(wanted)
+            if wanted:
+                summaries.update(self._analyze([(p, True) for p in sorted(wanted)]))
+        for handler in configured:
+            summary = summaries.get(handler.path)
+            if summary is None or (summary.analyzed and handler.function not in summary.functions):
+                problems.append(tool_error(display_path(handler.path, self.cwd), "LAM907",
+                    f"handler-not-found: configured handler {handler.function!r} does not exist in this file; Lambda would fail every invocation with Runtime.HandlerNotFound"))
+        handlers = discover_handlers({p: s for p, s in summaries.items() if s.analyzed}, configured)
+        project = Project(summaries, finder)
+        reach = project.reach(handlers)
+        findings = findings_for(summaries, handlers, reach, self.config.timeout) + problems
+        findings = self._filter(findings, summaries)
+        return Report(sorted(set(findings)), len(files), handlers)
+
+    def _configured_handlers(self) -> list[Handler]:
+        handlers = []
+        sync = {handler_from_spec(s, self.config.root) for s in self.config.synchronous}
+        alo = {handler_from_spec(s, self.config.root) for s in self.config.at_least_once}
+        for spec in self.config.handlers:
+            path, function = handler_from_spec(spec, self.config.root)
+            flag = True if (path, function) in alo else False if (path, function) in sync else None
+            handlers.append(Handler(path, function, flag, source="config"))
+        return handlers
+
+    def _analyze(self, items: list[tuple[str, bool]]) -> dict[str, ModuleSummary]:
+        work = [(path, display_path(path, self.cwd), self.settings, force) for path, force in items]
+        results: dict[str, ModuleSummary] = {}
+        if len(work) < PARALLEL_THRESHOLD or self.jobs == 1:
+            for index, item in enumerate(work):
+                summary = analyze_file(*item)
+                results[summary.path] = summary
+                self._tick(index + 1, len(work))
+            return results
+        size = max(1, min(64, len(work) // (self.jobs * 4)))
+        batches = [work[i:i + size] for i in range(0, len(work), size)]
+        done = 0
+        with ProcessPoolExecutor(max_workers=self.jobs) as pool:
+            for batch in pool.map(_analyze_batch, batches):
+                for summary in batch:
+                    results[summary.path] = summary
+                done += len(batch)
+                self._tick(done, len(work))
+        return results
+
+    def _tick(self, done: int, total: int) -> None:
+        if self.progress is not None:
+            self.progress(done, total)
+
+    def _filter(self, findings: list[Finding], summaries: dict[str, ModuleSummary]) -> list[Finding]:
+        by_shown = {display_path(p, self.cwd): s for p, s in summaries.items()}
+        severities = dict(self.config.severity)
+        out = []
+        for finding in findings:
+            if finding.code not in self.settings.enabled:
+                continue
+            summary = by_shown.get(finding.path)
+            if summary is not None and finding.line in summary.noqa:
+                codes = summary.noqa[finding.line]
+                if codes is None or finding.code in codes:
+                    continue
+            if self._per_file_ignored(finding):
+                continue
+            if finding.code in severities:
+                from dataclasses import replace
+
+                finding = replace(finding, severity=Severity(severities[finding.code]))
+            out.append(finding)
+        return out
+
+    def _per_file_ignored(self, finding: Finding) -> bool:
+        path = finding.path
+        rel = display_path(os.path.abspath(path), str(self.config.root))
+        for glob, codes in self.config.per_file_ignores:
+            if fnmatch.fnmatch(rel, glob) or fnmatch.fnmatch(path, glob):
+                if any(finding.code.startswith(c) for c in codes):
+                    return True
+        return False

@@ -1,0 +1,118 @@
+"""Reading a file into text, and the cheap scan that decides whether it needs the full analysis.
+
+Every failure here becomes a LAM9xx finding with a line, never an exception: unreadable, binary
+(NUL bytes), not UTF-8 (and no coding cookie), or not parseable.
+"""
+
+from __future__ import annotations
+
+import ast
+import codecs
+import re
+import tokenize
+from dataclasses import dataclass
+from io import BytesIO
+
+from ..findings import Finding, Severity
+
+_COOKIE = re.compile(rb"^[ \t\f]*#.*?coding[:=][ \t]*([-\w.]+)")
+_NOQA = re.compile(r"#\s*noqa(?::[\s]*(?P<codes>[A-Za-z]+[0-9]+(?:[,\s]+[A-Za-z]+[0-9]+)*))?", re.IGNORECASE)
+# A module-level def that looks like a Lambda handler. Only a hint: the analysis confirms it.
+_HANDLER_DEF = re.compile(
+    r"^(?:async\s+)?def\s+(?P<name>\w+)\s*\(\s*(?:event|evt|_event|event_data|lambda_event)\b"
+    r"|^(?:async\s+)?def\s+(?P<usual>lambda_handler|handler)\s*\(",
+    re.MULTILINE,
+)
+
+
+def tool_error(path: str, code: str, message: str, line: int = 1, column: int = 1) -> Finding:
+    return Finding(path, max(line, 1), max(column, 1), code, message, Severity.ERROR)
+
+
+@dataclass
+class Source:
+    path: str
+    text: str | None
+    error: Finding | None = None
+
+
+def decode(path: str, data: bytes) -> Source:
+    """Bytes to text the way Python's import system would, or a LAM902/LAM903 finding."""
+    nul = data.find(b"\x00")
+    if nul >= 0:
+        line = data.count(b"\n", 0, nul) + 1
+        return Source(path, None, tool_error(path, "LAM903", "binary-file: the file contains NUL bytes and cannot be imported by the Lambda runtime; remove it or give it its real extension", line))
+    encoding = "utf-8"
+    for first_lines in data.split(b"\n", 2)[:2]:
+        match = _COOKIE.match(first_lines)
+        if match:
+            encoding = match.group(1).decode("ascii", "replace")
+            break
+    try:
+        codecs.lookup(encoding)
+    except LookupError:
+        return Source(path, None, tool_error(path, "LAM902", f"not-utf8: unknown source encoding {encoding!r} in the coding cookie; Lambda cannot import this module"))
+    try:
+        text = data.decode("utf-8-sig" if encoding.lower().replace("_", "-") in ("utf-8", "utf8") else encoding)
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
+        return Source(path, None, tool_error(path, "LAM902", f"not-utf8: byte 0x{data[exc.start]:02x} is not valid {encoding}; the Lambda runtime cannot import this module (SyntaxError at INIT) — re-save the file as UTF-8", line, column))
+    return Source(path, text)
+
+
+def noqa_lines(text: str) -> dict[int, frozenset[str] | None]:
+    """Line -> codes silenced there (None: every code, a bare `# noqa`)."""
+    if "noqa" not in text and "NOQA" not in text:
+        return {}
+    result: dict[int, frozenset[str] | None] = {}
+    try:
+        tokens = list(tokenize.generate_tokens(iter(text.splitlines(keepends=True)).__next__))
+    except (tokenize.TokenError, SyntaxError, IndentationError):
+        tokens = []
+    comments = [(tok.start[0], tok.string) for tok in tokens if tok.type == tokenize.COMMENT]
+    if not tokens:  # fall back to a line scan when the file does not tokenize
+        comments = [(i, line[line.index("#"):]) for i, line in enumerate(text.splitlines(), 1) if "#" in line]
+    for line, comment in comments:
+        match = _NOQA.search(comment)
+        if match:
+            codes = match.group("codes")
+            result[line] = frozenset(re.split(r"[,\s]+", codes.strip().upper())) if codes else None
+    return result
+
+
+@dataclass
+class Scan:
+    """The cheap pass: syntax check, imports and handler hints, without libcst."""
+
+    imports: list[str]
+    handler_hints: list[str]
+    parse_error: Finding | None = None
+    needs_libcst_parse: bool = False  # ast could not parse it; libcst (newer grammar) may
+
+
+def scan(path: str, text: str) -> Scan:
+    hints = [m.group("name") or m.group("usual") for m in _HANDLER_DEF.finditer(text)]
+    try:
+        tree = ast.parse(text, filename=path)
+    except SyntaxError:
+        # Possibly syntax newer than this interpreter: libcst reads 3.0-3.14, so let it decide.
+        return Scan([], hints, None, needs_libcst_parse=True)
+    except (RecursionError, MemoryError):
+        return Scan([], hints, tool_error(path, "LAM905", "too-deeply-nested: expressions nest too deeply to parse; CPython fails to compile this module too — flatten the expression"))
+    except ValueError as exc:  # e.g. source with NUL that slipped through a coding cookie
+        return Scan([], hints, tool_error(path, "LAM903", f"binary-file: {exc}"))
+    return Scan(_ast_imports(tree), hints)
+
+
+def _ast_imports(tree: ast.Module) -> list[str]:
+    imports: list[str] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            imports.extend(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            base = "." * node.level + (node.module or "")
+            imports.append(base)
+            # `from . import util` and `from pkg import submodule` import modules by name too.
+            imports.extend(f"{base}.{a.name}" if not base.endswith(".") else base + a.name for a in node.names if a.name != "*")
+    return imports
