@@ -175,5 +175,14 @@ def rule(code) -> None:
     click.echo("\n".join(parts))
 
 
+def _register() -> None:
+    """Commands that live in their own modules (cost model, profiler, dependencies)."""
+    from .cli_cost import cost_command
+
+    main.add_command(cost_command)
+
+
+_register()
+
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -21,7 +21,7 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover
     import tomli as tomllib
 
-# config key -> (FunctionUsage field, expected kind, what the key means for error messages)
+# config key -> (FunctionUsage field, the TOML type it must have)
 KEYS: dict[str, tuple[str, str]] = {
     "memory": ("memory_mb", "integer"),
     "timeout": ("timeout_s", "number"),
@@ -104,8 +104,4 @@ def config_key(function: str, field: str) -> str:
 
 def as_config_error(error: UsageError, function: str | None = None) -> ConfigError:
     """Re-word a usage error about a configured function so it names the key the user wrote."""
-    name = function or error.function
-    message = error.message
-    if error.function and message.startswith(f"{error.function}: "):
-        message = message[len(error.function) + 2:]
-    return ConfigError(f"{config_key(name, error.field)}: {message}")
+    return ConfigError(f"{config_key(function or error.function, error.field)}: {error.detail}")

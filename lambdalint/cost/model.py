@@ -1,6 +1,7 @@
 """Monthly cost of Lambda functions: pure functions from usage and price tables to a breakdown.
 
-How AWS bills a function each month (P1 = https://aws.amazon.com/lambda/pricing/):
+How AWS bills a function each month (P1 = https://aws.amazon.com/lambda/pricing/, P3 = AWS's
+"standardizes billing for INIT phase" blog, P4 = its "tiered pricing" blog; URLs in pricing/):
 
 - requests x the price per request;
 - duration: memory GB x billed seconds, each invocation rounded up to 1 ms, priced in volume
@@ -48,6 +49,7 @@ _MB_PER_GB = Decimal(1024)
 _MILLION = Decimal(1_000_000)
 _SECONDS_PER_HOUR = Decimal(3600)
 MAX_HOURS_PER_MONTH = Decimal(31 * 24)  # a PC config cannot be enabled longer than a month
+_TOO_LARGE = Decimal(10) ** 18  # beyond any real month; keeps display rounding within precision
 
 
 class UsageError(LambdalintError):
@@ -61,6 +63,15 @@ class UsageError(LambdalintError):
         super().__init__(message)
         self.field = field
         self.function = function
+
+    @property
+    def detail(self) -> str:
+        """The message without the function and field names, for callers that name them their way."""
+        text = self.message
+        for prefix in (f"{self.function}: ", f"{self.field} "):
+            if prefix.strip() and text.startswith(prefix):
+                text = text[len(prefix):]
+        return text
 
 
 def _exact() -> contextlib.AbstractContextManager[decimal.Context]:
@@ -82,6 +93,8 @@ def to_decimal(name: str, value: Any) -> Decimal:
         raise UsageError(f"{name} must be a finite number, got {value!r}", name)
     if number < 0:
         raise UsageError(f"{name} must not be negative, got {value}", name)
+    if number >= _TOO_LARGE:
+        raise UsageError(f"{name} must be below 10^18 for a monthly figure, got {value}", name)
     return number
 
 
@@ -281,7 +294,9 @@ def _jsonable(values: Mapping[str, Any]) -> dict[str, Any]:
 
 def cents(amount: Decimal) -> Decimal:
     """Round money for display: half-up to the cent, as AWS's pricing examples print it."""
-    return amount.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+    with _exact():
+        rounded = amount.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+    return rounded if rounded else abs(rounded)  # never "-0.00"
 
 
 def ceil_to(value: Decimal, step: Decimal | int) -> Decimal:
@@ -332,7 +347,7 @@ def monthly_cost_many(usages: Mapping[str, FunctionUsage] | Sequence[FunctionUsa
     named = dict(usages) if isinstance(usages, Mapping) else {str(i): u for i, u in enumerate(usages)}
     with _exact():
         resolved = _resolve_tables(named, tables or {})
-        quantities = {name: _quantities(name, u, resolved[u.region]) for name, u in named.items()}
+        quantities = {name: _quantities(u, resolved[u.region]) for name, u in named.items()}
         free = _shared_free_tier(named, resolved)
         eligible = {n for n, q in quantities.items() if q.free_tier_eligible}
         free_requests = _share(free.requests if free else ZERO, {n: named[n].requests for n in eligible})
@@ -373,6 +388,8 @@ def _check_against_table(name: str, usage: FunctionUsage, table: PriceTable) -> 
 
 @dataclass(frozen=True)
 class _Quantities:
+    """What AWS meters for one usage in a month, before any price is applied."""
+
     billed_ms: Decimal
     gb_seconds: Decimal
     cold_starts: Decimal
@@ -388,7 +405,7 @@ class _Quantities:
         return self.gb_seconds + self.init_gb_seconds
 
 
-def _quantities(name: str, usage: FunctionUsage, table: PriceTable) -> _Quantities:
+def _quantities(usage: FunctionUsage, table: PriceTable) -> _Quantities:
     """The billable quantities of one usage: what AWS meters, before any price."""
     rules, gb = table.billing, usage.memory_gb
     billed_ms = ceil_to(usage.duration_ms, rules.rounding_ms)
@@ -471,7 +488,7 @@ def _breakdown(name: str, usage: FunctionUsage, q: _Quantities, table: PriceTabl
         segments = (TierCharge(q.gb_seconds, price, q.gb_seconds * price),) if q.gb_seconds else ()
         gross = q.gb_seconds * price
     duration_usd = sum((s.usd for s in segments), ZERO)
-    compute_usd = duration_usd * q.gb_seconds / q.duration_gb_seconds if q.duration_gb_seconds else ZERO
+    init_usd = _init_share(duration_usd, q)
     requests_usd = (usage.requests - free_requests) * request_price
     ephemeral_usd = q.ephemeral_gb_seconds * table.ephemeral_storage.value
     provisioned_usd = (q.provisioned_gb_seconds * table.provisioned[usage.arch].concurrency.value
@@ -482,19 +499,28 @@ def _breakdown(name: str, usage: FunctionUsage, q: _Quantities, table: PriceTabl
         free_requests=free_requests, free_gb_seconds=free_gbs, duration_tiers=segments,
         ephemeral_gb_seconds=q.ephemeral_gb_seconds, provisioned_seconds=q.provisioned_seconds,
         provisioned_gb_seconds=q.provisioned_gb_seconds, requests_usd=requests_usd,
-        compute_usd=compute_usd, init_usd=duration_usd - compute_usd, ephemeral_storage_usd=ephemeral_usd,
+        compute_usd=duration_usd - init_usd, init_usd=init_usd, ephemeral_storage_usd=ephemeral_usd,
         provisioned_concurrency_usd=provisioned_usd,
-        free_tier_usd=free_requests * request_price + (gross - duration_usd),
+        free_tier_usd=free_requests * request_price + max(ZERO, gross - duration_usd),
         total_usd=requests_usd + duration_usd + ephemeral_usd + provisioned_usd,
         caveats=tuple(_caveats(usage, q, table, group)),
     )
+
+
+def _init_share(duration_usd: Decimal, q: _Quantities) -> Decimal:
+    """INIT's part of the duration charge, by GB-s; exactly 0 or all of it at the extremes."""
+    if not q.init_gb_seconds:
+        return ZERO
+    if not q.gb_seconds:
+        return duration_usd
+    return duration_usd * q.init_gb_seconds / q.duration_gb_seconds
 
 
 def _on_demand_share(billable: Decimal, own: Decimal, group: _Group | None) -> tuple[tuple[TierCharge, ...], Decimal]:
     """This function's slice of its group's tiered charge: (billable segments, gross before free tier)."""
     if group is None or group.gb_seconds == 0:
         return (), ZERO
-    gross = group.gross_usd * own / group.gb_seconds
+    gross = group.gross_usd if own == group.gb_seconds else group.gross_usd * own / group.gb_seconds
     if group.billable_gb_seconds == 0 or billable == 0:
         return (), gross
     share = billable / group.billable_gb_seconds
