@@ -178,8 +178,10 @@ def rule(code) -> None:
 def _register() -> None:
     """Commands that live in their own modules (cost model, profiler, dependencies)."""
     from .cli_cost import cost_command
+    from .cli_deps import deps_command
 
     main.add_command(cost_command)
+    main.add_command(deps_command)
 
 
 _register()

@@ -89,7 +89,8 @@ def format_text(report: SizeReport) -> str:
     unknown = f", {len(report.unknown)} of unknown size (not counted)" if report.unknown else ""
     rows.append((f"total ({len(report.packages)} packages{unknown})", "",
                  format_mb(report.unzipped_bytes), format_mb(report.zipped_bytes),
-                 _share(report.unzipped_bytes, UNZIPPED_LIMIT), _share(report.zipped_bytes, ZIPPED_LIMIT), ""))
+                 _share(report.unzipped_bytes, UNZIPPED_LIMIT),
+                 _share(report.zipped_bytes, ZIPPED_LIMIT), ""))
     widths = [max(len(r[i]) for r in rows[:-1]) for i in range(len(header))]
     lines = [f"What would ship from {report.target}"]
     for index, row in enumerate(rows):
@@ -134,7 +135,10 @@ def report_dict(report: SizeReport) -> dict:
 def format_import_time(report: ImportTimeReport, count: int) -> str:
     lines = [f"Import of {report.module} ({report.handler}): {report.total_ms:.1f} ms "
              f"(median of {report.runs} fresh interpreters; billed as INIT on every cold start)",
-             f"{'module':40} {'cumulative':>12} {'self':>10}"]
+             f"of which {report.module}'s own top-level code: {report.own_ms:.1f} ms",
+             "", f"{'package':40} {'self, all modules':>18}"]
+    lines += [f"{name:40} {ms:>15.1f} ms" for name, ms in report.slowest_packages(count)]
+    lines += ["", f"{'module':40} {'cumulative':>12} {'self':>10}"]
     for timing in report.slowest(count):
         lines.append(f"{timing.module:40} {timing.cumulative_us / 1000:>9.1f} ms "
                      f"{timing.self_us / 1000:>7.1f} ms")

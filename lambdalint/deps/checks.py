@@ -8,6 +8,7 @@ file beside it), follows dependencies, and sizes every package that would ship; 
 
 from __future__ import annotations
 
+import os
 import re
 import sys
 from collections.abc import Iterable
@@ -57,15 +58,15 @@ ZIPPED_LIMIT = 50 * MIB  # a .zip uploaded directly through the Lambda API, SDK 
 # What every python3.x managed runtime already has on its path.
 RUNTIME_SDK = ("boto3", "botocore", "s3transfer")
 
-RULE_NAMES = {
-    "LAM401": "package-over-unzipped-limit",
-    "LAM402": "package-over-zipped-limit",
-    "LAM403": "package-near-size-limit",
-    "LAM404": "bundled-aws-sdk",
-    "LAM405": "bundled-dev-tool",
-    "LAM406": "unused-dependency",
-    "LAM407": "unparsable-requirement",
-}
+# The LAM4xx codes this module reports; their names and docs live in rules/lam4xx.toml.
+CODES = ("LAM401", "LAM402", "LAM403", "LAM404", "LAM405", "LAM406", "LAM407")
+
+
+def rule_name(code: str) -> str:
+    from ..catalog import rule
+
+    info = rule(code)
+    return info.name if info else ""
 
 
 # --- options -------------------------------------------------------------------------------
@@ -199,11 +200,19 @@ def find_requirement_files(handler: Path, *, root: Path | None = None) -> list[P
     while True:
         found = _manifests_in(folder)
         if found:
-            return found
+            return found if Path(handler).is_absolute() else [_relative(p) for p in found]
         at_top = (folder / "pyproject.toml").exists() or (folder / ".git").exists()
         if folder == stop or at_top or folder.parent == folder:
             return []
         folder = folder.parent
+
+
+def _relative(path: Path) -> Path:
+    """Relative in, relative out: findings carry paths the way the user gave them."""
+    try:
+        return Path(os.path.relpath(path))
+    except ValueError:  # another drive on Windows
+        return path
 
 
 def _manifests_in(folder: Path) -> list[Path]:
@@ -238,6 +247,7 @@ class ShippedPackage:
     line: int
     via: str  # that requirement's distribution name
     direct: bool
+    from_url: bool = False  # a URL, VCS or path line: what it provides cannot be looked up
 
 
 @dataclass
@@ -251,6 +261,9 @@ class Shipment:
     layers: list[PackageSize] = field(default_factory=list)
     graph: dict[str, tuple[str, ...]] = field(default_factory=dict)
     lock: Path | None = None
+    # False when a lock file is read without the manifest naming its roots: then every locked
+    # package looks direct, and "never imported" would be said of transitive ones (LAM406 off).
+    roots_known: bool = True
 
     @property
     def unzipped_bytes(self) -> int:
@@ -292,6 +305,9 @@ def resolve_shipment(path: Path, options: DepsOptions | None = None) -> Shipment
     shipment = Shipment(manifest=path, direct=parsed.requirements, problems=parsed.problems,
                         lock=lock.path if lock else None)
     _collect_packages(shipment, sources)
+    if lock is not None and path == lock.path:
+        shipment.roots_known = bool(lock.roots)
+        _add_unreached(shipment, lock, sources)
     shipment.layers = [_measure_layer(layer) for layer in options.layers]
     return shipment
 
@@ -300,7 +316,7 @@ def _load_manifest(path: Path, env: TargetEnv) -> tuple[ParsedRequirements, Lock
     if not path.is_file():
         raise DataError(f"{path} is not a file")
     if path.name in LOCK_FILE_NAMES:
-        lock = read_lock_file(path)
+        lock = read_lock_file(path, env)
         parsed = ParsedRequirements(files=[path], problems=list(lock.problems))
         shipped = lock.shipped()
         roots = [n for n in lock.roots if n in shipped] or list(shipped)
@@ -315,7 +331,7 @@ def _load_manifest(path: Path, env: TargetEnv) -> tuple[ParsedRequirements, Lock
     else:
         parsed = parse_requirements_file(path, env)
     beside = find_lock_file(path.parent)
-    return parsed, read_lock_file(beside) if beside else None
+    return parsed, read_lock_file(beside, env) if beside else None
 
 
 def _collect_packages(shipment: Shipment, sources: _Sources) -> None:
@@ -332,7 +348,8 @@ def _collect_packages(shipment: Shipment, sources: _Sources) -> None:
             shipment.graph[requirement.name] = _dependencies(requirement.name, requirement.extras, sources)
             size = _size(requirement.name, requirement.specifier, requirement.url, sources)
         shipment.packages.append(ShippedPackage(size, requirement.path, requirement.line,
-                                                requirement.name or requirement.text, True))
+                                                requirement.name or requirement.text, True,
+                                                from_url=requirement.url is not None))
     for requirement in shipment.direct:
         pending = list(shipment.graph.get(requirement.name, ()))
         while pending:
@@ -344,6 +361,17 @@ def _collect_packages(shipment: Shipment, sources: _Sources) -> None:
             shipment.packages.append(ShippedPackage(_size(name, "", None, sources), requirement.path,
                                                     requirement.line, requirement.name, False))
             pending += [d for d in shipment.graph[name] if d not in seen]
+
+
+def _add_unreached(shipment: Shipment, lock: LockFile, sources: _Sources) -> None:
+    """A lock file ships everything it resolved, even what the edges known here do not reach
+    (Pipfile.lock records no edges); such packages point at their own lock entry."""
+    seen = {p.size.name for p in shipment.packages}
+    for name, locked in lock.shipped().items():
+        if name not in seen:
+            shipment.graph.setdefault(name, _dependencies(name, (), sources))
+            shipment.packages.append(ShippedPackage(_size(name, "", None, sources), lock.path,
+                                                    locked.line, name, False))
 
 
 def _dependencies(name: str, extras: Iterable[str], sources: _Sources) -> tuple[str, ...]:
@@ -400,7 +428,8 @@ def _measure_layer(layer: Path) -> PackageSize:
     parts = measure_zip(layer) if layer.suffix == ".zip" else measure_directory(layer)
     unzipped = sum(p.unzipped_bytes or 0 for p in parts)
     zipped = sum(p.zipped_bytes or 0 for p in parts)
-    return PackageSize(f"layer:{layer.name}", None, unzipped, zipped, "zip" if layer.suffix == ".zip" else "dir")
+    source = "zip" if layer.suffix == ".zip" else "dir"
+    return PackageSize(f"layer:{layer.name}", None, unzipped, zipped, source)
 
 
 # --- the rules -----------------------------------------------------------------------------
@@ -415,14 +444,14 @@ def check_requirements(
     findings += _size_findings(shipment, options)
     findings += _sdk_findings(shipment, options)
     findings += _dev_tool_findings(shipment, options)
-    if handler_imports is not None:
+    if handler_imports is not None and shipment.roots_known:
         findings += _unused_findings(shipment, handler_imports, options)
     return sorted(findings)
 
 
 def _finding(code: str, path: Path, line: int, message: str, severity: Severity) -> Finding:
     return Finding(path=str(path), line=line, column=1, code=code, message=message,
-                   severity=severity, name=RULE_NAMES[code])
+                   severity=severity, name=rule_name(code))
 
 
 def _problem_finding(problem: ParseProblem) -> Finding:
@@ -434,7 +463,7 @@ def _problem_finding(problem: ParseProblem) -> Finding:
                    "250 MB limit: vendor the included file")
     severity = Severity.ERROR if problem.fatal else Severity.WARNING
     return Finding(path=str(problem.path), line=problem.line, column=problem.column, code="LAM407",
-                   message=message, severity=severity, name=RULE_NAMES["LAM407"])
+                   message=message, severity=severity, name=rule_name("LAM407"))
 
 
 def _biggest(packages: list[ShippedPackage], zipped: bool, count: int = 5) -> str:
@@ -566,18 +595,18 @@ def _unused_findings(shipment: Shipment, handler_imports: set[str], options: Dep
     findings = []
     for p in shipment.packages:
         name = p.size.name
-        if (not p.direct or not p.via or name in skip or name in needed_by_others
+        if (not p.direct or p.from_url or name in skip or name in needed_by_others
                 or _is_dev_tool(name, dev_names, dev_prefixes) or p.via != name):
             continue
-        modules = import_names(name, sources)
+        modules, origin = _import_names_and_origin(name, sources)
         if modules & handler_imports:
             continue
         size = format_mb(p.size.unzipped_bytes) if p.size.known else "unknown size"
         findings.append(_finding("LAM406", p.path, p.line, (
-            f"{name} is never imported by the handler's code (looked for: "
-            f"{', '.join(sorted(modules))}), yet it ships: {size} unzipped against Lambda's 250 MB "
-            "limit, and more code to download on each cold start. Remove it, or list it in "
-            "`ignore-unused` if it is loaded by name"), Severity.INFO))
+            f"{name} is never imported by the handler's code (looked for "
+            f"{', '.join(sorted(modules))}, {origin}), yet it ships: {size} unzipped against "
+            "Lambda's 250 MB limit, and more code to download on each cold start. Remove it, or "
+            "list it in `ignore-unused` if it is loaded by name"), Severity.INFO))
     return findings
 
 
@@ -627,17 +656,20 @@ def _import_sources(options: DepsOptions) -> _ImportSources:
 def import_names(distribution: str, sources: _ImportSources | None = None) -> set[str]:
     """Top-level modules a distribution provides: installed metadata, then the catalog, then
     the size table's record of the wheel, then the name itself (PEP 503 name, dashes as _)."""
-    sources = sources or _import_sources(DepsOptions())
+    return _import_names_and_origin(distribution, sources or _import_sources(DepsOptions()))[0]
+
+
+def _import_names_and_origin(distribution: str, sources: _ImportSources) -> tuple[set[str], str]:
     name = canonicalize_name(distribution)
     dist = sources.installed.get(name)
     if dist is not None and (found := _installed_top_level(dist)):
-        return found
+        return found, "from its installed metadata"
     if name in _import_catalog():
-        return set(_import_catalog()[name])
+        return set(_import_catalog()[name]), "from lambdalint's import-name catalog"
     entry = sources.table.get(name)
     if entry is not None and entry.imports:
-        return set(entry.imports)
-    return {name.replace("-", "_")}
+        return set(entry.imports), "from its wheel's file list"
+    return {name.replace("-", "_")}, "guessed from its name"
 
 
 def _installed_top_level(dist: metadata.Distribution) -> set[str]:

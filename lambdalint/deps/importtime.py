@@ -45,10 +45,25 @@ class ImportTimeReport:
     total_ms: float  # median cumulative import time of the handler module itself
     imports: tuple[ImportTiming, ...]  # everything the handler's import pulled in
     python: str
+    own_ms: float = 0.0  # the handler module's own top-level code (clients made at import, ...)
 
     def slowest(self, count: int = 10, *, by: str = "cumulative") -> list[ImportTiming]:
         key = (lambda t: t.cumulative_us) if by == "cumulative" else (lambda t: t.self_us)
         return sorted(self.imports, key=key, reverse=True)[:count]
+
+    def packages(self) -> dict[str, float]:
+        """Milliseconds per top-level package: the sum of its modules' self times.
+
+        Self times add up without double counting, so this answers "what does importing
+        botocore cost" even though botocore's modules are imported from many places.
+        """
+        totals: dict[str, float] = defaultdict(float)
+        for timing in self.imports:
+            totals[timing.module.split(".")[0]] += timing.self_us / 1000
+        return dict(totals)
+
+    def slowest_packages(self, count: int = 10) -> list[tuple[str, float]]:
+        return sorted(self.packages().items(), key=lambda item: item[1], reverse=True)[:count]
 
     def to_dict(self, count: int = 10) -> dict:
         return {
@@ -56,6 +71,9 @@ class ImportTimeReport:
             "module": self.module,
             "runs": self.runs,
             "total_ms": round(self.total_ms, 3),
+            "own_ms": round(self.own_ms, 3),
+            "slowest_packages": [{"package": name, "self_ms": round(ms, 3)}
+                                 for name, ms in self.slowest_packages(count)],
             "slowest_cumulative": [t.to_dict() for t in self.slowest(count)],
             "slowest_self": [t.to_dict() for t in self.slowest(count, by="self")],
         }
@@ -103,7 +121,7 @@ def _run_once(python: str, module: str, paths: list[str], cache: str, cwd: Path)
     except (OSError, subprocess.TimeoutExpired) as exc:
         raise LambdalintError(f"could not run {python} to import {module}: {exc}") from exc
     if done.returncode != 0:
-        errors = [l for l in done.stderr.splitlines() if not l.startswith("import time:")]
+        errors = [line for line in done.stderr.splitlines() if not line.startswith("import time:")]
         tail = "\n".join(errors[-5:])
         raise LambdalintError(f"importing {module} failed in a fresh interpreter:\n{tail}")
     return done.stderr
@@ -153,4 +171,6 @@ def _summarise(handler: Path, module: str, samples: list[dict[str, tuple[int, in
             depth=min(t[2] for t in timings),
         ))
     total_us = statistics.median(s[module][1] for s in samples)
-    return ImportTimeReport(handler, module, len(samples), total_us / 1000, tuple(imports), python)
+    own_us = statistics.median(s[module][0] for s in samples)
+    return ImportTimeReport(handler, module, len(samples), total_us / 1000, tuple(imports), python,
+                            own_us / 1000)

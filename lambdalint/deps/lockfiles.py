@@ -14,9 +14,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from packaging.markers import InvalidMarker, Marker, UndefinedComparison, UndefinedEnvironmentName
 from packaging.utils import canonicalize_name
 
-from .requirements import ParseProblem
+from .requirements import ParseProblem, TargetEnv
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -46,6 +47,8 @@ class LockFile:
 
     def shipped(self, roots: Iterable[str] | None = None) -> dict[str, LockedPackage]:
         """Packages that ship: the closure of the runtime roots, without development groups."""
+        if self.kind == "pipenv":  # only the "default" section was read, and it has no edges
+            return dict(self.packages)
         if any(p.groups for p in self.packages.values()):
             return {n: p for n, p in self.packages.items() if set(p.groups) - _DEV_GROUPS}
         start = [canonicalize_name(r) for r in (roots or self.roots)]
@@ -74,9 +77,14 @@ def find_lock_file(directory: Path) -> Path | None:
     return None
 
 
-def read_lock_file(path: Path) -> LockFile:
-    """Parse any supported lock file; problems are recorded, never raised."""
+def read_lock_file(path: Path, env: TargetEnv | None = None) -> LockFile:
+    """Parse any supported lock file; problems are recorded, never raised.
+
+    Dependency edges whose marker is false on the Lambda runtime (`env`) are dropped, so a
+    Windows-only dependency of a package does not count toward the size.
+    """
     path = Path(path)
+    marker_env = (env or TargetEnv()).marker_environment()
     text = path.read_text(encoding="utf-8", errors="replace")
     if path.name == "Pipfile.lock":
         return _read_pipfile_lock(path, text)
@@ -92,19 +100,19 @@ def read_lock_file(path: Path) -> LockFile:
     for entry in data.get("package", []):
         if not isinstance(entry, dict) or "name" not in entry:
             continue
-        package = _toml_package(entry, lines, kind)
+        package = _toml_package(entry, lines, kind, marker_env)
         lock.packages.setdefault(package.name, package)  # uv may list forks; keep the first
         if kind == "uv" and _is_uv_project(entry):
-            lock.roots += tuple(_uv_names(entry.get("dependencies", [])))
+            lock.roots += tuple(_uv_names(entry.get("dependencies", []), marker_env))
     return lock
 
 
-def _toml_package(entry: dict, lines: dict[str, int], kind: str) -> LockedPackage:
+def _toml_package(entry: dict, lines: dict[str, int], kind: str, env: dict[str, str]) -> LockedPackage:
     name = canonicalize_name(str(entry["name"]))
     if kind == "uv":
-        dependencies = tuple(_uv_names(entry.get("dependencies", [])))
+        dependencies = tuple(_uv_names(entry.get("dependencies", []), env))
     else:
-        dependencies = tuple(_poetry_names(entry.get("dependencies", {})))
+        dependencies = tuple(_poetry_names(entry.get("dependencies", {}), env))
     groups = entry.get("groups") or ([entry["category"]] if "category" in entry else [])
     return LockedPackage(
         name=name,
@@ -122,22 +130,33 @@ def _is_uv_project(entry: dict) -> bool:
     )
 
 
-def _uv_names(items: object) -> list[str]:
+def _applies(marker: object, env: dict[str, str]) -> bool:
+    """A dependency edge counts unless its marker is readable and false on the target."""
+    if not isinstance(marker, str) or not marker.strip():
+        return True
+    try:
+        return Marker(marker).evaluate(env)
+    except (InvalidMarker, UndefinedComparison, UndefinedEnvironmentName):
+        return True  # unreadable: counting it errs toward a bigger, not a smaller, package
+
+
+def _uv_names(items: object, env: dict[str, str]) -> list[str]:
     if not isinstance(items, list):
         return []
-    return [canonicalize_name(i["name"]) for i in items if isinstance(i, dict) and "name" in i]
+    return [canonicalize_name(i["name"]) for i in items
+            if isinstance(i, dict) and "name" in i and _applies(i.get("marker"), env)]
 
 
-def _poetry_names(table: object) -> list[str]:
-    """Poetry lists dependencies as name = constraint; optional ones ship only with an extra."""
+def _poetry_names(table: object, env: dict[str, str]) -> list[str]:
+    """Poetry lists dependencies as name = constraint or {version, markers, optional}; optional
+    ones ship only with an extra, and marker-gated ones only where the marker holds."""
     if not isinstance(table, dict):
         return []
     names = []
     for name, spec in table.items():
-        specs = spec if isinstance(spec, list) else [spec]
-        if all(isinstance(s, dict) and s.get("optional") for s in specs):
-            continue
-        names.append(canonicalize_name(name))
+        specs = [s if isinstance(s, dict) else {} for s in (spec if isinstance(spec, list) else [spec])]
+        if any(not s.get("optional") and _applies(s.get("markers"), env) for s in specs):
+            names.append(canonicalize_name(name))
     return names
 
 
@@ -164,6 +183,7 @@ def _read_pipfile_lock(path: Path, text: str) -> LockFile:
     except json.JSONDecodeError as exc:
         lock.problems.append(ParseProblem(path, exc.lineno, f"invalid JSON: {exc.msg}", exc.colno))
         return lock
+    lock.roots = _pipfile_packages(path.parent / "Pipfile")
     default = data.get("default", {}) if isinstance(data, dict) else {}
     start = next((i for i, l in enumerate(text.splitlines(), 1) if '"default"' in l), 1)
     for raw_name, info in default.items():
@@ -179,3 +199,13 @@ def _first_line_at_or_after(text: str, needle: str, start: int) -> int:
         if number >= start and needle in line:
             return number
     return start
+
+
+def _pipfile_packages(pipfile: Path) -> tuple[str, ...]:
+    """The runtime roots a Pipfile names in [packages]; empty when there is no readable Pipfile."""
+    try:
+        data = tomllib.loads(pipfile.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return ()
+    packages = data.get("packages", {})
+    return tuple(canonicalize_name(n) for n in packages) if isinstance(packages, dict) else ()

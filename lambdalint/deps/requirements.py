@@ -6,6 +6,7 @@ with its file and line, so the checker can report it (LAM407) instead of a trace
 
 from __future__ import annotations
 
+import os
 import re
 import sys
 from dataclasses import dataclass, field
@@ -129,6 +130,9 @@ def _parse_file(
     except UnicodeDecodeError as exc:
         result.problems.append(ParseProblem(path, 1, f"file is not UTF-8 ({exc.reason})"))
         return result
+    except OSError as exc:
+        result.problems.append(ParseProblem(path, 1, f"cannot read the file ({exc.strerror})"))
+        return result
     for lineno, line in _logical_lines(text):
         _parse_line(path, lineno, line, env, result, stack + (resolved,), seen, constraint)
     return result
@@ -222,7 +226,10 @@ def _include(
         message = f"remote include {target} is not read: its packages are not counted"
         result.problems.append(ParseProblem(path, lineno, message, fatal=False))
         return
-    included = (path.parent / target).resolve()
+    # Findings show the path as the user wrote it (relative stays relative); cycles and
+    # diamonds are recognised on the resolved path.
+    shown = Path(os.path.normpath(path.parent / target))
+    included = shown.resolve()
     if included in stack:
         chain = " -> ".join(p.name for p in stack[stack.index(included):]) + f" -> {included.name}"
         result.problems.append(ParseProblem(path, lineno, f"include cycle: {chain}"))
@@ -232,7 +239,7 @@ def _include(
     if not included.is_file():
         result.problems.append(ParseProblem(path, lineno, f"included file {target} does not exist"))
         return
-    result.extend(_parse_file(included, env, stack=stack, seen=seen, constraint=constraint))
+    result.extend(_parse_file(shown, env, stack=stack, seen=seen, constraint=constraint))
 
 
 def _parse_requirement(
@@ -312,7 +319,11 @@ def parse_pyproject(path: Path, env: TargetEnv | None = None) -> ParsedRequireme
     path = Path(path)
     env = env or TargetEnv()
     result = ParsedRequirements(files=[path])
-    text = path.read_text(encoding="utf-8", errors="replace")
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace")
+    except OSError as exc:
+        result.problems.append(ParseProblem(path, 1, f"cannot read the file ({exc.strerror})"))
+        return result
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:

@@ -241,7 +241,8 @@ def measure_directory(root: Path) -> list[PackageSize]:
     records: dict[str, _Owner] = {}
     for dist_info in sorted(root.glob("*.dist-info")):
         meta = dist_info / "METADATA"
-        owner = _dist_info_owner(dist_info.name, meta.read_text("utf-8", "replace") if meta.is_file() else None)
+        meta_text = meta.read_text("utf-8", "replace") if meta.is_file() else None
+        owner = _dist_info_owner(dist_info.name, meta_text)
         record = dist_info / "RECORD"
         listed = _record_paths(record.read_text("utf-8", "replace")) if record.is_file() else set()
         for path in listed | {f"{dist_info.name}/{p.name}" for p in dist_info.iterdir()}:
