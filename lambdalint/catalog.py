@@ -116,6 +116,7 @@ class Catalogs:
     connections: frozenset[str]
     network_calls: frozenset[str]
     network_instance_prefixes: tuple[str, ...]
+    network_instance_local: frozenset[str]
     network_module_prefixes: tuple[str, ...]
     http_timeouts: dict[str, dict]
     effects: tuple[dict, ...]
@@ -146,6 +147,7 @@ def catalogs() -> Catalogs:
         connections=frozenset(sdk["connections"]["calls"]),
         network_calls=frozenset(sdk["network"]["calls"]),
         network_instance_prefixes=tuple(sdk["network"]["instance_prefixes"]),
+        network_instance_local=frozenset(sdk["network"]["instance_local_attributes"]),
         network_module_prefixes=tuple(sdk["network"]["module_prefixes"]),
         http_timeouts=timeouts,
         effects=tuple(effects.get("effect", [])),

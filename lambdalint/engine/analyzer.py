@@ -119,11 +119,29 @@ class ModuleContext:
             parts = name.split(".")
             method = parts[-1]
             return len(parts) >= 3 and method not in self.catalogs.aws_local_methods and not name.endswith("()")
-        if name in self.catalogs.network_calls:
+        cats = self.catalogs
+        if name in cats.network_calls:
             return True
-        if name.startswith(self.catalogs.network_module_prefixes) and "." in name:
-            return True
-        return any(name.startswith(prefix + ".") for prefix in self.catalogs.network_instance_prefixes)
+        if name in cats.connections or name.endswith("()"):
+            return False  # constructing a client is not a request
+        if name.startswith(cats.network_module_prefixes) and "." in name:
+            return "()" not in name
+        for prefix in cats.network_instance_prefixes:
+            if name.startswith(prefix + "."):
+                return name[len(prefix) + 1:].split(".", 1)[0] not in cats.network_instance_local
+        return False
+
+    def container_of(self, binding) -> str:
+        """'list' / 'dict' / 'set' / 'deque' when a module-level binding holds a mutable
+        container, following import aliases (`from collections import deque as dq`)."""
+        if binding.container:
+            return binding.container
+        node = binding.node
+        if isinstance(node, cst.Call):
+            from .bindings import container_kind_of_call
+
+            return container_kind_of_call(self.resolver.canonical(node.func, None))
+        return ""
 
     # -- output -------------------------------------------------------------------------
     def report(self, node: cst.CSTNode, code: str, message: str, reach: Reach) -> None:
@@ -156,6 +174,9 @@ class SummaryVisitor(cst.BatchableCSTVisitor):
         where, binding = self.ctx.resolver.lookup(node.value, self.ctx.scope)
         if binding is not None and binding.kind in ("def", "import"):
             info.refs.add("@" + binding.target if binding.kind == "def" else binding.target)
+            # SQSEvent(event), `event: S3Event`, @event_source(data_class=EventBridgeEvent)
+            if binding.kind == "import" and not info.at_least_once and binding.target in self.ctx.catalogs.at_least_once_calls:
+                info.at_least_once = node.value
         elif where == "module" and binding is not None:
             info.refs.add("@" + node.value)
 

@@ -245,6 +245,13 @@ _CONTAINER_CALLS = {
 }
 
 
+def container_kind_of_call(canonical: str | None) -> str:
+    """Container kind built by calling `canonical` (`collections.deque` -> 'deque')."""
+    if not canonical:
+        return ""
+    return _CONTAINER_CALLS.get(canonical, "")
+
+
 def container_kind(value: cst.BaseExpression | None) -> str:
     """'list' / 'dict' / 'set' / 'deque' when `value` builds a mutable container, else ''."""
     if isinstance(value, (cst.List, cst.ListComp)):
@@ -255,9 +262,9 @@ def container_kind(value: cst.BaseExpression | None) -> str:
         return "set"
     if isinstance(value, cst.Call):
         name = dotted(value.func)
-        if name is not None:
-            return _CONTAINER_CALLS.get(name, _CONTAINER_CALLS.get(name.rsplit(".", 1)[-1], ""))
-    return ""
+        if name in ("list", "dict", "set"):
+            return name
+    return ""  # other constructors are resolved through imports by ModuleContext.container_of
 
 
 class Resolver:

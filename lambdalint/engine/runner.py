@@ -93,6 +93,8 @@ def analyze_file(path: str, shown: str, settings: Settings, force: bool) -> Modu
             full.handler_names = quick.handler_hints
             if not full.imports:
                 full.imports = quick.imports
+            if quick.syntax_error is not None and any(e.code == "LAM901" for e in full.errors):
+                full.errors = [e for e in full.errors if e.code != "LAM901"] + [quick.syntax_error]
             summary = full
     except RecursionError:
         summary.errors.append(tool_error(shown, "LAM905", "too-deeply-nested: expressions nest too deeply to analyse; CPython fails to compile this module too — flatten the expression"))
@@ -124,16 +126,20 @@ class Checker:
         forced = {h.path for h in configured}
         summaries = self._analyze([(f, f in forced) for f in files])
         finder = ModuleFinder(self.config.root)
-        # Follow imports from analysed code into local modules (checked or not) until closed.
-        pending = True
-        while pending:
-            wanted = set()
-            for summary in list(summaries.values()):
-                if summary.analyzed:
-                    wanted |= {p for p in local_imports(summary, finder) if p not in summaries or not summaries[p].analyzed}
-            pending = bool(wanted)
-            if wanted:
-                summaries.update(self._analyze([(p, True) for p in sorted(wanted)]))
+        # Follow imports from handler modules into local modules (checked or not), transitively:
+        # helpers a handler imports need the full analysis even when they define no handler.
+        frontier = [s for s in summaries.values() if s.analyzed and (s.handler_names or s.path in forced)]
+        followed: set[str] = set()
+        while frontier:
+            wanted: set[str] = set()
+            for summary in frontier:
+                if summary.path in followed:
+                    continue
+                followed.add(summary.path)
+                wanted |= {p for p in local_imports(summary, finder) if p not in summaries or not summaries[p].analyzed}
+            fresh = self._analyze([(p, True) for p in sorted(wanted)]) if wanted else {}
+            summaries.update(fresh)
+            frontier = [s for s in fresh.values() if s.analyzed]
         for handler in configured:
             summary = summaries.get(handler.path)
             if summary is None or (summary.analyzed and handler.function not in summary.functions):

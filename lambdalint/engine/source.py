@@ -18,9 +18,12 @@ from ..findings import Finding, Severity
 _COOKIE = re.compile(rb"^[ \t\f]*#.*?coding[:=][ \t]*([-\w.]+)")
 _NOQA = re.compile(r"#\s*noqa(?::[\s]*(?P<codes>[A-Za-z]+[0-9]+(?:[,\s]+[A-Za-z]+[0-9]+)*))?", re.IGNORECASE)
 # A module-level def that looks like a Lambda handler. Only a hint: the analysis confirms it.
+_EVENT = r"(?:event|evt|_event|event_data|lambda_event)"
+_CONTEXT = r"(?:context|ctx|_context|_ctx|lambda_context|_)"
+_ANNOTATION = r"(?:\s*:[^,()\[\]=]*(?:\[[^\]]*\]\]?)?[^,()=]*)?"
 _HANDLER_DEF = re.compile(
-    r"^(?:async\s+)?def\s+(?P<name>\w+)\s*\(\s*(?:event|evt|_event|event_data|lambda_event)\b"
-    r"|^(?:async\s+)?def\s+(?P<usual>lambda_handler|handler)\s*\(",
+    rf"^(?:async\s+)?def\s+(?P<name>\w+)\s*\(\s*{_EVENT}{_ANNOTATION},\s*{_CONTEXT}\b"
+    rf"|^(?:async\s+)?def\s+(?P<usual>lambda_handler|handler)\s*\(\s*\w+{_ANNOTATION},\s*\w+{_ANNOTATION}\)",
     re.MULTILINE,
 )
 
@@ -89,15 +92,19 @@ class Scan:
     handler_hints: list[str]
     parse_error: Finding | None = None
     needs_libcst_parse: bool = False  # ast could not parse it; libcst (newer grammar) may
+    syntax_error: Finding | None = None  # ast's report, used if libcst cannot parse it either
 
 
 def scan(path: str, text: str) -> Scan:
     hints = [m.group("name") or m.group("usual") for m in _HANDLER_DEF.finditer(text)]
     try:
         tree = ast.parse(text, filename=path)
-    except SyntaxError:
+    except SyntaxError as exc:
         # Possibly syntax newer than this interpreter: libcst reads 3.0-3.14, so let it decide.
-        return Scan([], hints, None, needs_libcst_parse=True)
+        # CPython's message and position are the better ones when libcst agrees it is broken.
+        error = tool_error(path, "LAM901", f"syntax-error: {exc.msg}; Lambda fails to import this module at INIT (Runtime.UserCodeSyntaxError)",
+                           exc.lineno or 1, exc.offset or 1)
+        return Scan([], hints, None, needs_libcst_parse=True, syntax_error=error)
     except (RecursionError, MemoryError):
         return Scan([], hints, tool_error(path, "LAM905", "too-deeply-nested: expressions nest too deeply to parse; CPython fails to compile this module too — flatten the expression"))
     except ValueError as exc:  # e.g. source with NUL that slipped through a coding cookie

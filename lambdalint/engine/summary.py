@@ -54,7 +54,9 @@ def is_handler_signature(name: str, params: tuple[str, ...]) -> bool:
         return False
     if params[0] in EVENT_PARAMS and params[1] in CONTEXT_PARAMS:
         return True
-    return name in HANDLER_NAMES and len(params) == 2
+    # The usual names with a looser shape (`lambda_handler(payload, context)`), but not a
+    # signal handler `handler(signum, frame)`.
+    return name in HANDLER_NAMES and len(params) == 2 and (params[0] in EVENT_PARAMS or params[1] in CONTEXT_PARAMS)
 
 
 @dataclass

@@ -75,6 +75,55 @@ def _apply_limits(config: dict) -> None:
     resource.setrlimit(resource.RLIMIT_NOFILE, (cap, hard))
 
 
+def _boost_priority() -> bool:
+    """Run ahead of other work on this machine, when allowed (root or CAP_SYS_NICE).
+
+    Lambda gives a function its CPU share undisturbed; a busy developer machine does not. We
+    are the only process in our session, so raising our session's autogroup (which is what
+    the scheduler weighs against other sessions when autogrouping is on) and our own nice
+    value affects nobody else's priorities, and both vanish with us. In a cgroup the harness
+    raises the cgroup's weight instead.
+    """
+    boosted = False
+    try:
+        with open("/proc/self/autogroup", "w") as fh:
+            fh.write("-10")
+        boosted = True
+    except OSError:
+        pass
+    try:
+        os.setpriority(os.PRIO_PROCESS, 0, -10)
+        boosted = True
+    except (OSError, AttributeError):
+        pass
+    return boosted
+
+
+def _run_queue_wait_ms() -> float:
+    """Time this thread spent runnable but waiting for a CPU (/proc/self/schedstat, field 2)."""
+    try:
+        with open("/proc/self/schedstat") as fh:
+            return int(fh.read().split()[1]) / 1e6
+    except (OSError, IndexError, ValueError):
+        return 0.0
+
+
+def _throttled_ms(config: dict) -> float:
+    """CFS throttling of our cgroup so far (0 without a cgroup CPU backend)."""
+    path, key = config.get("cpu_stat"), config.get("throttled_key")
+    if not path:
+        return 0.0
+    try:
+        with open(path) as fh:
+            for line in fh:
+                name, _, value = line.partition(" ")
+                if name == key:
+                    return int(value) * config["throttled_scale"]
+    except (OSError, ValueError):
+        pass
+    return 0.0
+
+
 def _die_with_parent() -> None:
     """Ask the kernel to SIGKILL us if the harness dies without cleaning up (Linux only)."""
     try:
@@ -158,14 +207,14 @@ def _load_context_module(path: str):
     return module
 
 
-def _invoke(handler, event_text: str, make_context, index: int) -> dict:
+def _invoke(handler, event_text: str, context, index: int, config: dict) -> dict:
     """One invocation: fresh event and context, timed handler call plus marshalling."""
     event = json.loads(event_text)  # a fresh copy: mutations must not leak into the next call
-    context = make_context()
     os.environ["_X_AMZN_TRACE_ID"] = f"Root=1-{int(time.time()):08x}-{os.urandom(12).hex()};Sampled=0"
     outcome: dict = {"i": index, "request_id": context.aws_request_id, "error": None,
                      "oom": False, "stop": False, "result": None, "result_bytes": 0}
-    started = time.perf_counter()
+    wait_started, throttled_started = _run_queue_wait_ms(), _throttled_ms(config)
+    started, cpu_started = time.perf_counter(), time.process_time()
     try:
         response = handler(event, context)
         try:
@@ -183,8 +232,13 @@ def _invoke(handler, event_text: str, make_context, index: int) -> dict:
                     f"payload size ({MAX_SYNC_RESPONSE_BYTES} bytes).", context.aws_request_id)
     except MemoryError as exc:
         # On Lambda the kernel kills the runtime instead; locally the memory cap makes the
-        # allocation fail. Either way the environment is gone, so the tier stops here.
-        outcome.update(oom=True, stop=True, error=_error(exc, context.aws_request_id))
+        # allocation fail. Either way the environment is gone, so the tier stops here. The
+        # error is Lambda's, with the MemoryError's traceback to show where it happened.
+        error = _error(exc, context.aws_request_id)
+        error.update(errorType="Runtime.OutOfMemory", errorMessage=(
+            f"RequestId: {context.aws_request_id} Error: Runtime exited with error: signal: killed "
+            f"(MemoryError: the handler needed more than the {context.memory_limit_in_mb} MB memory size)"))
+        outcome.update(oom=True, stop=True, error=error)
     except SystemExit as exc:
         outcome.update(stop=True, error=_fault(
             "Runtime.ExitError",
@@ -193,6 +247,11 @@ def _invoke(handler, event_text: str, make_context, index: int) -> dict:
     except Exception as exc:
         outcome["error"] = _error(exc, context.aws_request_id)
     outcome["ms"] = (time.perf_counter() - started) * 1000.0
+    outcome["cpu_ms"] = (time.process_time() - cpu_started) * 1000.0
+    # Waiting on a run queue = held back by our own CFS quota (a throttled task still counts
+    # as runnable) or by other processes. Only the latter is noise; report it separately.
+    waited = _run_queue_wait_ms() - wait_started
+    outcome["contention_ms"] = max(0.0, waited - (_throttled_ms(config) - throttled_started))
     return outcome
 
 
@@ -205,6 +264,7 @@ def _max_rss_kb() -> int:
 def _initialise(config: dict, channel: _Channel):
     """Steps 1-3 of the module docstring. Returns the handler, or None after reporting why not."""
     _apply_limits(config)
+    boosted = _boost_priority()
     for name in _RUNTIME_PRELOADED:
         importlib.import_module(name)
     context_module = _load_context_module(config["context_py"])
@@ -224,7 +284,7 @@ def _initialise(config: dict, channel: _Channel):
         return None, context_module
     import_ms = (time.monotonic() - setup_done) * 1000.0
     channel.send(t="ready", main=_T_MAIN, setup_ms=(setup_done - _T_MAIN) * 1000.0,
-                 import_ms=import_ms, modules=len(sys.modules), rss_kb=_max_rss_kb())
+                 import_ms=import_ms, modules=len(sys.modules), rss_kb=_max_rss_kb(), boosted=boosted)
     return handler, context_module
 
 
@@ -247,8 +307,9 @@ def main(argv: list) -> int:
             log_stream_name=os.environ.get("AWS_LAMBDA_LOG_STREAM_NAME"))
 
     for index in range(config["invocations"]):
-        channel.send(t="start", i=index, at=time.monotonic())
-        outcome = _invoke(handler, event_text, make_context, index)
+        context = make_context()
+        channel.send(t="start", i=index, at=time.monotonic(), request_id=context.aws_request_id)
+        outcome = _invoke(handler, event_text, context, index, config)
         channel.send(t="end", **outcome)
         if outcome["stop"]:
             break

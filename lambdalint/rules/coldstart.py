@@ -218,20 +218,33 @@ def handler(event, context):
 """,
     )
 
+    def __init__(self, ctx) -> None:
+        super().__init__(ctx)
+        self._statement: cst.CSTNode | None = None
+
+    # The finding points at the import-time statement a developer must change (the whole
+    # `X = json.loads(client.get(...))`), not at a call nested inside it.
+    def visit_SimpleStatementLine(self, node: cst.SimpleStatementLine) -> None:
+        self._statement = node.body[0] if node.body else None
+
+    def leave_SimpleStatementLine(self, original_node: cst.SimpleStatementLine) -> None:
+        self._statement = None
+
     def visit_Call(self, node: cst.Call) -> None:
         if not self.ctx.at_module_level:
             return
         name = self.ctx.canonical(node.func) or ""
+        where = self._statement or node
         if name in self.ctx.catalogs.blocking_at_import:
             self.ctx.report(
-                node, "LAM503",
+                where, "LAM503",
                 f"blocking-work-at-import: {short(node.func)}(...) runs at import time, lengthening every cold start; "
                 f"{INIT} — ship the data in the package or a layer and do the work lazily",
                 Reach.MODULE,
             )
         elif self.ctx.is_network_call(node):
             self.ctx.report(
-                node, "LAM502",
+                where, "LAM502",
                 f"network-call-at-import: {short(node.func)}(...) goes over the network at import time; its latency "
                 f"is added to every cold start and a failure or hang fails the environment's INIT ({INIT}) — keep "
                 f"the client at module level but fetch lazily on first use and cache the result",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import libcst as cst
 
-from ..engine.bindings import Binding, string_value
+from ..engine.bindings import dotted, string_value
 from ..engine.summary import Reach
 from .base import Rule, short
 
@@ -132,11 +132,13 @@ def handler(event, context):
                 self._evicted.add(arg.value)
 
     # -- mutations ----------------------------------------------------------------------
-    def _container(self, expr: cst.BaseExpression) -> tuple[str, Binding] | None:
+    def _container(self, expr: cst.BaseExpression) -> tuple[str, str] | None:
+        """(name, container kind) when `expr` names a module-level mutable container."""
         found = self.ctx.module_binding(expr)
-        if found is None or found[1].kind != "value" or not found[1].container:
+        if found is None or found[1].kind != "value":
             return None
-        return found
+        kind = self.ctx.container_of(found[1])
+        return (found[0], kind) if kind else None
 
     def visit_Call(self, node: cst.Call) -> None:
         self._note_len(node)
@@ -150,10 +152,10 @@ def handler(event, context):
         if self.ctx.function is None:
             return
         if found:
-            name, binding = found
-            if method in GROWTH.get(binding.container, ()):
+            name, kind = found
+            if method in GROWTH.get(kind, ()):
                 self._report_leak(node, name, f".{method}()")
-            elif binding.container == "dict" and method in KEYED_DICT_WRITES:
+            elif kind == "dict" and method in KEYED_DICT_WRITES:
                 key = node.args[0].value if node.args else None
                 if method == "update" or key is None or not _is_constant(key):
                     self._keyed.append((node, name, self.ctx.function.qualname))
@@ -162,7 +164,7 @@ def handler(event, context):
         elif isinstance(receiver, cst.Subscript) and method in GROWTH["list"] | GROWTH["set"]:
             # by_user[user].append(x): a dict of lists keyed by request data.
             inner = self._container(receiver.value)
-            if inner and inner[1].container == "dict":
+            if inner and inner[1] == "dict":
                 self._keyed.append((node, inner[0], self.ctx.function.qualname))
 
     def visit_Assign(self, node: cst.Assign) -> None:
@@ -187,10 +189,10 @@ def handler(event, context):
         found = self._container(target.value)
         if not found:
             return
-        name, binding = found
+        name, kind = found
         index = target.slice[0].slice
         key = index.value if isinstance(index, cst.Index) else None
-        if binding.container == "dict" and (key is None or not _is_constant(key)):
+        if kind == "dict" and (key is None or not _is_constant(key)):
             self._keyed.append((statement, name, self.ctx.function.qualname))
         else:
             self._report_leak(statement, name, "[...] =")
@@ -243,19 +245,24 @@ def handler(event, context):
 
 
 def _lazy_init_test(test: cst.BaseExpression, name: str) -> bool:
-    """`if X is None`, `if not X`, `if X is None or ...`: the test of a lazy initialisation of X."""
-    for node in (test, *_descendants(test)):
-        if isinstance(node, cst.Name) and node.value == name:
-            return True
+    """`if X is None`, `if not X`, `if X is None or ...`, `X or make()`: a test of whether X
+    has been initialised yet (not `if now - X > 60`, which is a test of its value)."""
+    if isinstance(test, cst.Name):
+        return test.value == name
+    if isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
+        return _lazy_init_test(test.expression, name)
+    if isinstance(test, cst.BooleanOperation):
+        return _lazy_init_test(test.left, name) or _lazy_init_test(test.right, name)
+    if isinstance(test, cst.Comparison) and len(test.comparisons) == 1:
+        left, right = test.left, test.comparisons[0].comparator
+        operator = test.comparisons[0].operator
+        if isinstance(operator, (cst.Is, cst.Equal, cst.IsNot, cst.NotEqual)):
+            sides = {dotted(left), dotted(right)}
+            return name in sides and "None" in sides
+        if isinstance(operator, (cst.In, cst.NotIn)):
+            return dotted(right) == name  # `if key not in X:`
     return False
 
-
-def _descendants(node: cst.CSTNode):
-    stack = list(node.children)
-    while stack:
-        child = stack.pop()
-        yield child
-        stack.extend(child.children)
 
 
 class GlobalRebound(Rule):
@@ -327,7 +334,7 @@ def handler(event, context):
     def visit_AugAssign(self, node: cst.AugAssign) -> None:
         if isinstance(node.target, cst.Name):
             binding = self.ctx.resolver.module.get(node.target.value)
-            if binding is not None and binding.container:
+            if binding is not None and self.ctx.container_of(binding):
                 return  # a container grown with += is LAM101's
             self._check(node, node.target.value, None)
 
