@@ -262,10 +262,10 @@ def analyze_module(path: str, text: str, settings: Settings, rule_classes: Seque
     try:
         module = cst.parse_module(text)
     except cst.ParserSyntaxError as exc:
-        summary.errors.append(tool_error(path, "LAM901", f"syntax-error: {exc.message.splitlines()[0] if exc.message else 'invalid syntax'}; Lambda fails to import this module at INIT (Runtime.UserCodeSyntaxError)", exc.raw_line, exc.raw_column + 1))
+        summary.errors.append(tool_error(path, "LAM901", f"{exc.message.splitlines()[0] if exc.message else 'invalid syntax'}; Lambda fails to import this module at INIT (Runtime.UserCodeSyntaxError)", exc.raw_line, exc.raw_column + 1))
         return summary
     except RecursionError:
-        summary.errors.append(tool_error(path, "LAM905", "too-deeply-nested: expressions nest too deeply to analyse; CPython fails to compile this module too — flatten the expression"))
+        summary.errors.append(tool_error(path, "LAM905", "expressions nest too deeply to analyse; CPython fails to compile this module too — flatten the expression"))
         return summary
     cats = catalogs()
     collector = BindingCollector()

@@ -49,7 +49,7 @@ def collect_files(paths: Iterable[Path], exclude: Iterable[str]) -> tuple[list[s
             add(path_str)
             continue
         if not os.path.isdir(path_str):
-            problems.append(tool_error(path_str, "LAM904", "unreadable-file: no such file or directory"))
+            problems.append(tool_error(path_str, "LAM904", "no such file or directory"))
             continue
         for directory, dirnames, filenames in os.walk(path_str, onerror=None, followlinks=False):
             dirnames[:] = sorted(d for d in dirnames if not _excluded(d, os.path.join(directory, d), patterns))
@@ -73,7 +73,7 @@ def analyze_file(path: str, shown: str, settings: Settings, force: bool) -> Modu
         with open(path, "rb") as fh:
             data = fh.read()
     except OSError as exc:
-        summary.errors.append(tool_error(shown, "LAM904", f"unreadable-file: {exc.strerror or exc}"))
+        summary.errors.append(tool_error(shown, "LAM904", f"{exc.strerror or exc}"))
         return summary
     source = decode(shown, data)
     if source.error is not None:
@@ -97,12 +97,27 @@ def analyze_file(path: str, shown: str, settings: Settings, force: bool) -> Modu
                 full.errors = [e for e in full.errors if e.code != "LAM901"] + [quick.syntax_error]
             summary = full
     except RecursionError:
-        summary.errors.append(tool_error(shown, "LAM905", "too-deeply-nested: expressions nest too deeply to analyse; CPython fails to compile this module too — flatten the expression"))
+        summary.errors.append(tool_error(shown, "LAM905", "expressions nest too deeply to analyse; CPython fails to compile this module too — flatten the expression"))
     except Exception as exc:  # a bug in lambdalint must not stop the other files
-        summary.errors.append(tool_error(shown, "LAM906", f"internal-error: lambdalint failed on this file ({type(exc).__name__}: {exc}); please report it"))
+        summary.errors.append(tool_error(shown, "LAM906", f"lambdalint failed on this file ({type(exc).__name__}: {exc}); please report it"))
     if summary.candidates or summary.errors:
         summary.noqa = noqa_lines(text)
     return summary
+
+
+def _noqa_of(path: str) -> dict[int, frozenset[str] | None]:
+    try:
+        with open(path, encoding="utf-8", errors="replace") as fh:
+            return noqa_lines(fh.read())
+    except OSError:
+        return {}
+
+
+def _merge_handlers(configured: list[Handler], extra: list[Handler]) -> list[Handler]:
+    merged = {(h.path, h.function): h for h in configured}
+    for handler in extra:
+        merged[(handler.path, handler.function)] = handler
+    return list(merged.values())
 
 
 def _analyze_batch(batch: list[tuple[str, str, Settings, bool]]) -> list[ModuleSummary]:
@@ -120,9 +135,12 @@ class Checker:
         self.progress = progress
         self.cwd = os.getcwd()
 
-    def run(self, paths: list[Path]) -> Report:
+    def run(self, paths: list[Path], handlers: list[Handler] | None = None) -> Report:
+        """Check `paths`. `handlers` (e.g. read from SAM/serverless templates) add to, and for
+        the same function override, the handlers named in the config."""
         files, problems = collect_files(paths, self.config.exclude)
-        configured = self._configured_handlers()
+        self._checked_dirs = [os.path.abspath(p) for p in paths if os.path.isdir(p)]
+        configured = _merge_handlers(self._configured_handlers(), handlers or [])
         forced = {h.path for h in configured}
         summaries = self._analyze([(f, f in forced) for f in files])
         finder = ModuleFinder(self.config.root)
@@ -144,13 +162,44 @@ class Checker:
             summary = summaries.get(handler.path)
             if summary is None or (summary.analyzed and handler.function not in summary.functions):
                 problems.append(tool_error(display_path(handler.path, self.cwd), "LAM907",
-                    f"handler-not-found: configured handler {handler.function!r} does not exist in this file; Lambda would fail every invocation with Runtime.HandlerNotFound"))
+                    f"configured handler {handler.function!r} does not exist in this file; Lambda would fail every invocation with Runtime.HandlerNotFound"))
         handlers = discover_handlers({p: s for p, s in summaries.items() if s.analyzed}, configured)
         project = Project(summaries, finder)
         reach = project.reach(handlers)
         findings = findings_for(summaries, handlers, reach, self.config.timeout) + problems
+        if any(code.startswith("LAM4") for code in self.settings.enabled):
+            findings += self._dependency_findings(handlers, project)
         findings = self._filter(findings, summaries)
         return Report(sorted(set(findings)), len(files), handlers)
+
+    def _dependency_findings(self, handlers: list[Handler], project: Project) -> list[Finding]:
+        """LAM4xx on the requirement files that describe each handler's function."""
+        from ..deps import check_requirements, deps_options_from_config, find_requirement_files
+
+        options = deps_options_from_config(self.config.tables.get("deps", {}), base=self.config.root)
+        by_manifest: dict[Path, set[str]] = {}
+        for handler in handlers:
+            root = self._checked_root(handler.path)
+            for manifest in find_requirement_files(Path(handler.path), root=root):
+                by_manifest.setdefault(manifest, set()).add(handler.path)
+        findings: list[Finding] = []
+        for manifest, handler_paths in sorted(by_manifest.items()):
+            imported: set[str] = set()
+            for path in handler_paths:
+                for module in project._module_closure(path):
+                    imported |= {name.split(".")[0] for name in project.summaries[module].imports if not name.startswith(".")}
+            shown = Path(display_path(str(manifest), self.cwd))
+            findings += check_requirements(shown, handler_imports=imported, options=options)
+        return findings
+
+    def _checked_root(self, path: str) -> Path:
+        """The deepest directory the user asked to check that holds `path`: manifests above it
+        (the repository's own pyproject.toml, say) do not describe this function."""
+        best = None
+        for checked in self._checked_dirs:
+            if path.startswith(checked + os.sep) and (best is None or len(checked) > len(best)):
+                best = checked
+        return Path(best) if best else self.config.root
 
     def _configured_handlers(self) -> list[Handler]:
         handlers = []
@@ -187,15 +236,17 @@ class Checker:
             self.progress(done, total)
 
     def _filter(self, findings: list[Finding], summaries: dict[str, ModuleSummary]) -> list[Finding]:
-        by_shown = {display_path(p, self.cwd): s for p, s in summaries.items()}
+        by_shown = {display_path(p, self.cwd): s.noqa for p, s in summaries.items()}
         severities = dict(self.config.severity)
         out = []
         for finding in findings:
             if finding.code not in self.settings.enabled:
                 continue
-            summary = by_shown.get(finding.path)
-            if summary is not None and finding.line in summary.noqa:
-                codes = summary.noqa[finding.line]
+            noqa = by_shown.get(finding.path)
+            if noqa is None:  # a file the analysis did not read, e.g. requirements.txt
+                noqa = by_shown[finding.path] = _noqa_of(finding.path)
+            if finding.line in noqa:
+                codes = noqa[finding.line]
                 if codes is None or finding.code in codes:
                     continue
             if self._per_file_ignored(finding):

@@ -44,7 +44,7 @@ def decode(path: str, data: bytes) -> Source:
     nul = data.find(b"\x00")
     if nul >= 0:
         line = data.count(b"\n", 0, nul) + 1
-        return Source(path, None, tool_error(path, "LAM903", "binary-file: the file contains NUL bytes and cannot be imported by the Lambda runtime; remove it or give it its real extension", line))
+        return Source(path, None, tool_error(path, "LAM903", "the file contains NUL bytes and cannot be imported by the Lambda runtime; remove it or give it its real extension", line))
     encoding = "utf-8"
     for first_lines in data.split(b"\n", 2)[:2]:
         match = _COOKIE.match(first_lines)
@@ -54,13 +54,13 @@ def decode(path: str, data: bytes) -> Source:
     try:
         codecs.lookup(encoding)
     except LookupError:
-        return Source(path, None, tool_error(path, "LAM902", f"not-utf8: unknown source encoding {encoding!r} in the coding cookie; Lambda cannot import this module"))
+        return Source(path, None, tool_error(path, "LAM902", f"unknown source encoding {encoding!r} in the coding cookie; Lambda cannot import this module"))
     try:
         text = data.decode("utf-8-sig" if encoding.lower().replace("_", "-") in ("utf-8", "utf8") else encoding)
     except UnicodeDecodeError as exc:
         line = data.count(b"\n", 0, exc.start) + 1
         column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
-        return Source(path, None, tool_error(path, "LAM902", f"not-utf8: byte 0x{data[exc.start]:02x} is not valid {encoding}; the Lambda runtime cannot import this module (SyntaxError at INIT) — re-save the file as UTF-8", line, column))
+        return Source(path, None, tool_error(path, "LAM902", f"byte 0x{data[exc.start]:02x} is not valid {encoding}; the Lambda runtime cannot import this module (SyntaxError at INIT) — re-save the file as UTF-8", line, column))
     return Source(path, text)
 
 
@@ -102,13 +102,13 @@ def scan(path: str, text: str) -> Scan:
     except SyntaxError as exc:
         # Possibly syntax newer than this interpreter: libcst reads 3.0-3.14, so let it decide.
         # CPython's message and position are the better ones when libcst agrees it is broken.
-        error = tool_error(path, "LAM901", f"syntax-error: {exc.msg}; Lambda fails to import this module at INIT (Runtime.UserCodeSyntaxError)",
+        error = tool_error(path, "LAM901", f"{exc.msg}; Lambda fails to import this module at INIT (Runtime.UserCodeSyntaxError)",
                            exc.lineno or 1, exc.offset or 1)
         return Scan([], hints, None, needs_libcst_parse=True, syntax_error=error)
     except (RecursionError, MemoryError):
-        return Scan([], hints, tool_error(path, "LAM905", "too-deeply-nested: expressions nest too deeply to parse; CPython fails to compile this module too — flatten the expression"))
+        return Scan([], hints, tool_error(path, "LAM905", "expressions nest too deeply to parse; CPython fails to compile this module too — flatten the expression"))
     except ValueError as exc:  # e.g. source with NUL that slipped through a coding cookie
-        return Scan([], hints, tool_error(path, "LAM903", f"binary-file: {exc}"))
+        return Scan([], hints, tool_error(path, "LAM903", f"{exc}"))
     return Scan(_ast_imports(tree), hints)
 
 

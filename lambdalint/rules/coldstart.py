@@ -116,7 +116,7 @@ def handler(event, context):
             return
         self.ctx.report(
             node, "LAM501",
-            f"client-created-per-invocation: this {kind} ({short(node.func)}) is built on every invocation, paying "
+            f"this {kind} ({short(node.func)}) is built on every invocation, paying "
             f"its set-up (service model, credentials, TCP/TLS handshake) in billed duration each time — create it "
             f"once at module level and reuse it across warm invocations",
             Reach.HANDLER,
@@ -170,7 +170,7 @@ def handler(event, context):
             return
         self.ctx.report(
             node, "LAM504",
-            f"model-loaded-per-invocation: {short(node.func)}(...) reads and deserialises the artifact on every "
+            f"{short(node.func)}(...) reads and deserialises the artifact on every "
             f"invocation; warm invocations pay in duration and GB-seconds what only the cold start should — load it "
             f"once at module level or in a cached loader",
             Reach.HANDLER,
@@ -238,14 +238,14 @@ def handler(event, context):
         if name in self.ctx.catalogs.blocking_at_import:
             self.ctx.report(
                 where, "LAM503",
-                f"blocking-work-at-import: {short(node.func)}(...) runs at import time, lengthening every cold start; "
+                f"{short(node.func)}(...) runs at import time, lengthening every cold start; "
                 f"{INIT} — ship the data in the package or a layer and do the work lazily",
                 Reach.MODULE,
             )
         elif self.ctx.is_network_call(node):
             self.ctx.report(
                 where, "LAM502",
-                f"network-call-at-import: {short(node.func)}(...) goes over the network at import time; its latency "
+                f"{short(node.func)}(...) goes over the network at import time; its latency "
                 f"is added to every cold start and a failure or hang fails the environment's INIT ({INIT}) — keep "
                 f"the client at module level but fetch lazily on first use and cache the result",
                 Reach.MODULE,

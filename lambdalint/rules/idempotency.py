@@ -227,6 +227,4 @@ def handler(event, context):
             "LAM203": "record the event id and the increment in one conditional transaction, or guard the handler with Powertools @idempotent",
             "LAM204": "pass MessageDeduplicationId derived from the incoming event",
         }[code]
-        label = {"LAM201": "non-idempotent-side-effect", "LAM202": "unconditional-dynamodb-write",
-                 "LAM203": "counter-increment", "LAM204": "fifo-send-without-dedup-id"}[code]
-        self.ctx.report(call, code, f"{label}: this call {what} and {REPLAY} — {advice}", Reach.AT_LEAST_ONCE)
+        self.ctx.report(call, code, f"this call {what} and {REPLAY} — {advice}", Reach.AT_LEAST_ONCE)

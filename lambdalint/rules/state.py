@@ -200,7 +200,7 @@ def handler(event, context):
     def _report_leak(self, node: cst.CSTNode, name: str, how: str) -> None:
         self.ctx.report(
             node, "LAM101",
-            f"mutable-global-mutated: module-level `{name}` is changed from handler code ({name}{how}); "
+            f"module-level `{name}` is changed from handler code ({name}{how}); "
             f"its content {LEAK}, and growth counts against the function's memory until it is "
             f"killed (Runtime.OutOfMemory) — build it inside the handler instead",
             Reach.HANDLER,
@@ -217,7 +217,7 @@ def handler(event, context):
                 # The engine has entered the decorated function already: the finding is real
                 # when a handler reaches it.
                 self.ctx.report(decorator, "LAM103",
-                    f"unbounded-cache: `{node.name.value}` is cached with no size limit and called with request data; "
+                    f"`{node.name.value}` is cached with no size limit and called with request data; "
                     f"every distinct argument stays in memory for the life of the execution environment until the "
                     f"function exceeds its configured memory (Runtime.OutOfMemory) — use lru_cache(maxsize=N) or a TTL cache",
                     Reach.HANDLER)
@@ -238,7 +238,7 @@ def handler(event, context):
             if name in self._evicted:
                 continue
             self.ctx.candidates.append((node, "LAM103",
-                f"unbounded-cache: module-level `{name}` is keyed by request data and never evicted; "
+                f"module-level `{name}` is keyed by request data and never evicted; "
                 f"it grows with every distinct key for the life of the execution environment until the function "
                 f"exceeds its configured memory (Runtime.OutOfMemory) — bound it (cachetools.LRUCache/TTLCache) or evict",
                 Reach.HANDLER, function))
@@ -353,7 +353,7 @@ def handler(event, context):
             return
         self.ctx.report(
             node, "LAM102",
-            f"global-rebound-in-handler: handler code rebinds module-level `{name}`; the value set for one event "
+            f"handler code rebinds module-level `{name}`; the value set for one event "
             f"{LEAK} — return it or pass it as an argument (lazy `if {name} is None:` initialisation is fine)",
             Reach.HANDLER,
         )
@@ -432,7 +432,7 @@ def handler(event, context):
     def _report(self, node: cst.CSTNode, name: str, attr: str) -> None:
         self.ctx.report(
             node, "LAM104",
-            f"global-object-attribute-write: handler code sets `{name}.{attr}` on a module-level object; the value "
+            f"handler code sets `{name}.{attr}` on a module-level object; the value "
             f"{LEAK} — create the object per invocation or pass the value along",
             Reach.HANDLER,
         )
@@ -487,7 +487,7 @@ def handler(event, context):
     def _report(self, node: cst.CSTNode) -> None:
         self.ctx.report(
             node, "LAM105",
-            f"environ-mutated-in-handler: handler code changes os.environ; the process environment {LEAK}, "
+            f"handler code changes os.environ; the process environment {LEAK}, "
             f"and libraries that read it at import never see the change — pass the value explicitly",
             Reach.HANDLER,
         )

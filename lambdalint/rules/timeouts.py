@@ -150,13 +150,13 @@ def handler(event, context):
             return
         infinite = _is_constant_true(node.test)
         if infinite and not _exits(node, self.ctx):
-            self._report(node, "LAM302", "infinite-loop: `while True` has no break, return or raise; it always runs "
+            self._report(node, "LAM302", "`while True` has no break, return or raise; it always runs "
                          "into the function timeout — " + KILLED + "; give it an exit and a deadline from "
                          "context.get_remaining_time_in_millis()")
             return
         sleeps = any(self.ctx.canonical(c.func) in SLEEPS for c in calls_in(node.body))
         if sleeps and not has_deadline(self.ctx, node) and not _bounded_counter(node):
-            self._report(node, "LAM301", "poll-loop-without-deadline: this loop sleeps between attempts with neither a "
+            self._report(node, "LAM301", "this loop sleeps between attempts with neither a "
                          "deadline nor a bounded number of attempts; if the condition never comes true, " + KILLED +
                          " — loop over range(N) or stop when context.get_remaining_time_in_millis() runs low")
             return
@@ -203,7 +203,7 @@ def handler(event, context):
         return any(self.ctx.is_network_call(call) for call in calls_in(node))
 
     def _report_pagination(self, node: cst.CSTNode) -> None:
-        self._report(node, "LAM304", "pagination-without-deadline: this loop walks every page and makes network calls "
+        self._report(node, "LAM304", "this loop walks every page and makes network calls "
                      "for each with no deadline; its run time grows with the data until " + KILLED.replace("Lambda stops", "Lambda stops it halfway:") +
                      " — check context.get_remaining_time_in_millis() and hand the rest on (return the continuation token, re-queue)")
 
@@ -268,7 +268,7 @@ def handler(event, context):
             return
         self.ctx.report(
             node, "LAM303",
-            f"http-without-timeout: {spec['library']} waits forever by default; a slow or silent server holds the "
+            f"{spec['library']} waits forever by default; a slow or silent server holds the "
             f"invocation until {KILLED.replace('Lambda stops the invocation at', 'the function timeout kills it at')} "
             f"— pass timeout= shorter than the remaining time",
             Reach.HANDLER if self.ctx.function is not None else Reach.MODULE,
@@ -327,7 +327,7 @@ def handler(event, context):
         if frame["network"] and not frame["bounded"]:
             for call in frame["calls"]:
                 self.ctx.candidates.append((call, "LAM305",
-                    "recursion-with-network-calls: this function calls itself and makes network calls with no depth "
+                    "this function calls itself and makes network calls with no depth "
                     "limit; over remote data it ends in RecursionError or runs until " + KILLED.replace("Lambda stops the invocation at", "the function timeout stops it at") +
                     " — iterate with a work list and a deadline check, or pass a depth limit",
                     Reach.HANDLER, frame["qual"]))
