@@ -73,7 +73,7 @@ def _codes(key: str, value: Any) -> tuple[str, ...]:
 
 def _is_code_pattern(code: str) -> bool:
     upper = code.upper()
-    if upper.startswith("LAM") and upper[3:].isdigit() and len(upper) <= 6:
+    if upper.startswith("LAM") and (upper[3:].isdigit() or upper == "LAM") and len(upper) <= 6:
         return True
     return any(rule.name == code for rule in all_rules().values())
 
