@@ -18,7 +18,8 @@ TOKEN_KEYS = frozenset({"NextToken", "ContinuationToken", "NextContinuationToken
                         "Marker", "NextMarker", "nextToken", "next", "next_page", "cursor"})
 COLLECTION_METHODS = frozenset({"all", "filter", "pages", "page_size", "limit"})
 DEPTH_WORDS = ("depth", "level", "limit", "max", "remaining", "retries", "budget", "ttl", "hops")
-KILLED = "Lambda stops the invocation at the function timeout ({timeout}), bills the whole wait and retries at-least-once events"
+# "... until <TIMEOUT_END>": what happens at the configured timeout, in every LAM3xx message.
+TIMEOUT_END = "the function timeout ({timeout}), where Lambda kills the invocation, bills the whole wait and retries at-least-once events"
 
 
 def _is_constant_true(test: cst.BaseExpression) -> bool:
@@ -151,13 +152,13 @@ def handler(event, context):
         infinite = _is_constant_true(node.test)
         if infinite and not _exits(node, self.ctx):
             self._report(node, "LAM302", "`while True` has no break, return or raise; it always runs "
-                         "into the function timeout — " + KILLED + "; give it an exit and a deadline from "
+                         "into " + TIMEOUT_END + " — give it an exit and a deadline from "
                          "context.get_remaining_time_in_millis()")
             return
         sleeps = any(self.ctx.canonical(c.func) in SLEEPS for c in calls_in(node.body))
         if sleeps and not has_deadline(self.ctx, node) and not _bounded_counter(node):
             self._report(node, "LAM301", "this loop sleeps between attempts with neither a "
-                         "deadline nor a bounded number of attempts; if the condition never comes true, " + KILLED +
+                         "deadline nor a bounded number of attempts; if the condition never comes true it sleeps until " + TIMEOUT_END +
                          " — loop over range(N) or stop when context.get_remaining_time_in_millis() runs low")
             return
         if self._token_loop(node) and self._network_in(node) and not has_deadline(self.ctx, node):
@@ -204,7 +205,7 @@ def handler(event, context):
 
     def _report_pagination(self, node: cst.CSTNode) -> None:
         self._report(node, "LAM304", "this loop walks every page and makes network calls "
-                     "for each with no deadline; its run time grows with the data until " + KILLED.replace("Lambda stops", "Lambda stops it halfway:") +
+                     "for each with no deadline; its run time grows with the data until it hits " + TIMEOUT_END + ", halfway through the work" +
                      " — check context.get_remaining_time_in_millis() and hand the rest on (return the continuation token, re-queue)")
 
     def _report(self, node: cst.CSTNode, code: str, message: str) -> None:
@@ -269,7 +270,7 @@ def handler(event, context):
         self.ctx.report(
             node, "LAM303",
             f"{spec['library']} waits forever by default; a slow or silent server holds the "
-            f"invocation until {KILLED.replace('Lambda stops the invocation at', 'the function timeout kills it at')} "
+            f"invocation until {TIMEOUT_END} "
             f"— pass timeout= shorter than the remaining time",
             Reach.HANDLER if self.ctx.function is not None else Reach.MODULE,
         )
@@ -328,7 +329,7 @@ def handler(event, context):
             for call in frame["calls"]:
                 self.ctx.candidates.append((call, "LAM305",
                     "this function calls itself and makes network calls with no depth "
-                    "limit; over remote data it ends in RecursionError or runs until " + KILLED.replace("Lambda stops the invocation at", "the function timeout stops it at") +
+                    "limit; over remote data it ends in RecursionError or runs until " + TIMEOUT_END +
                     " — iterate with a work list and a deadline check, or pass a depth limit",
                     Reach.HANDLER, frame["qual"]))
 
