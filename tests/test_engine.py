@@ -238,3 +238,24 @@ def test_select_prefix_and_name(project):
     """})
     assert {c for _, _, c in found(project, select=["LAM1"])} == {"LAM101"}
     assert {c for _, _, c in found(project, select=["client-created-per-invocation"])} == {"LAM501"}
+
+
+def test_timeout_findings_carry_radon_complexity_rank(project):
+    write(project, {"app.py": """
+        import time
+
+        def wait(job, kind):
+            while job.state() != "DONE":
+                if kind == "a":
+                    time.sleep(1)
+                elif kind == "b":
+                    time.sleep(2)
+                else:
+                    time.sleep(3)
+
+        def handler(event, context):
+            wait(event["job"], event["kind"])
+    """})
+    [finding] = check_tree(project)
+    assert finding.code == "LAM301"
+    assert "[risk: `wait` has cyclomatic complexity 4, radon rank A]" in finding.message

@@ -17,6 +17,7 @@ from libcst.metadata import MetadataWrapper, PositionProvider
 
 from ..catalog import Catalogs, all_rules, catalogs
 from ..findings import Finding, Severity
+from . import complexity
 from .bindings import BindingCollector, FunctionScope, Resolver, dotted, string_value
 from .source import tool_error
 from .summary import Candidate, FunctionInfo, ModuleSummary, Reach
@@ -294,8 +295,11 @@ def analyze_module(path: str, text: str, settings: Settings, rule_classes: Seque
         # have something to report.
         positions = MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
         rules = all_rules()
+        ranked = complexity.blocks(text) if any(c[1].startswith("LAM3") for c in wanted) else []
         for node, code, message, reach, function in wanted:
             line, column, end_line, end_column = _position_of(positions, node)
+            if code.startswith("LAM3"):
+                message += complexity.describe(line, ranked)
             meta = rules.get(code)
             finding = Finding(path, line, column, code, message,
                               meta.severity if meta else Severity.WARNING,
