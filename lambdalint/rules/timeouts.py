@@ -248,6 +248,7 @@ def fetch(url):
 
 def handler(event, context):
     session.post("https://api.example.com/items", json=event)  # expect: LAM303
+    session.get("https://api.example.com/items", timeout=None)  # expect: LAM303
     urlopen("https://api.example.com/ping")  # expect: LAM303
     conn = HTTPSConnection("api.example.com")  # expect: LAM303
     return fetch(event["url"])
@@ -259,8 +260,9 @@ def handler(event, context):
         spec = self.ctx.catalogs.http_timeouts.get(name or "")
         if spec is None or has_star_kwargs(node):
             return
-        if any(a.keyword is not None and a.keyword.value == spec["timeout_keyword"] for a in node.args):
-            return
+        given = next((a for a in node.args if a.keyword is not None and a.keyword.value == spec["timeout_keyword"]), None)
+        if given is not None and not (isinstance(given.value, cst.Name) and given.value.value == "None"):
+            return  # timeout=None is an explicit "wait forever": still reported
         position = spec.get("timeout_position")
         positional = [a for a in node.args if a.keyword is None and not a.star]
         if position is not None and len(positional) > position:
