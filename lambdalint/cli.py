@@ -63,8 +63,12 @@ def _split(values: tuple[str, ...]) -> list[str]:
               help="Only these rules: codes, prefixes (LAM1, LAM20) or names, comma-separated. Replaces the config's select.")
 @click.option("--extend-select", multiple=True, metavar="CODES", help="Add rules (e.g. opt-in ones) to the selection.")
 @click.option("--ignore", multiple=True, metavar="CODES", help="Skip these rules (codes, prefixes or names), on top of the config's ignore.")
-@click.option("--format", "fmt", type=click.Choice(["text", "json", "github"]), default="text", show_default=True,
-              help="text: path:line:col: CODE message; json: one object; github: workflow annotations.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "github", "sarif"]), default="text", show_default=True,
+              help="text: path:line:col: CODE message; json: one object; github: workflow annotations; "
+                   "sarif: SARIF 2.1.0 for GitHub code scanning (run from the repository root: paths are relative to it).")
+@click.option("--output", "-o", "output_path", type=click.Path(path_type=Path, dir_okay=False), metavar="FILE",
+              help="Write the report to FILE instead of standard output (e.g. results.sarif for upload); "
+                   "a one-line summary still goes to standard error.")
 @click.option("--config", "config_path", type=click.Path(path_type=Path, dir_okay=False),
               help="TOML file with the settings ([tool.lambdalint] table, or top-level keys). Default: the nearest pyproject.toml.")
 @click.option("--timeout", type=click.IntRange(1, 900), help="Function timeout in seconds used in messages (default: config, else 900).")
@@ -72,16 +76,23 @@ def _split(values: tuple[str, ...]) -> list[str]:
 @click.option("--exit-zero", is_flag=True, help="Exit 0 even when there are findings.")
 @click.option("--statistics", is_flag=True, help="Print a count per rule after the findings (text format).")
 @click.option("--progress/--no-progress", default=None, help="Progress bar on stderr (default: when stderr is a terminal).")
+@click.option("--baseline", "baseline_path", type=click.Path(path_type=Path, dir_okay=False), metavar="FILE",
+              help="Report only findings that FILE (written by --write-baseline) does not record: adopt the gate "
+                   "on a legacy repository and fail on new problems only. Matching ignores line numbers.")
+@click.option("--write-baseline", "write_baseline_path", type=click.Path(path_type=Path, dir_okay=False), metavar="FILE",
+              help="Record every current finding in FILE (JSON, meant to be committed) and exit 0; "
+                   "re-run it to accept the findings as they are now.")
 @handle_errors
-def check(paths, select, extend_select, ignore, fmt, config_path, timeout, jobs, exit_zero, statistics, progress) -> None:
+def check(paths, select, extend_select, ignore, fmt, output_path, config_path, timeout, jobs, exit_zero, statistics,
+          progress, baseline_path, write_baseline_path) -> None:
     """Check Python Lambda handlers in PATHS (files or directories; default: the current directory).
 
     Directories are walked for *.py files, skipping .git, .venv, build, node_modules and the
     config's exclude patterns. Findings about state, idempotency and timeouts follow the code
     that handlers reach, across the local modules they import.
     """
+    from . import baseline as baseline_mod
     from . import config as config_mod
-    from . import output
     from .engine.runner import Checker
     from .selection import enabled_codes
 
@@ -93,20 +104,76 @@ def check(paths, select, extend_select, ignore, fmt, config_path, timeout, jobs,
         list(config.ignore) + _split(ignore),
         list(config.extend_select) + _split(extend_select),
     )
+    # Read the baseline before the (possibly long) run: a wrong path should fail at once.
+    accepted = baseline_mod.read(baseline_path) if baseline_path and not write_baseline_path else None
     show = sys.stderr.isatty() if progress is None else progress
     bar = _ProgressBar() if show else None
     report = Checker(config, enabled, jobs=jobs, progress=bar).run(list(paths) or [Path(".")])
     if bar is not None:
         bar.close()
+    if write_baseline_path:
+        count = baseline_mod.write(write_baseline_path, report.findings)
+        click.echo(f"lambdalint: recorded {count} finding{'s' if count != 1 else ''} in {write_baseline_path}; "
+                   f"check with --baseline {write_baseline_path} to report only new ones.", err=True)
+        sys.exit(EXIT_OK)
+    findings = report.findings
+    if accepted is not None:
+        findings, fixed = baseline_mod.split(findings, accepted)
+        _baseline_note(len(report.findings) - len(findings), fixed, baseline_path)
+    _emit(_render(fmt, findings, report.files_checked, statistics), fmt, findings, report.files_checked, output_path)
+    sys.exit(EXIT_FINDINGS if findings and not exit_zero else EXIT_OK)
+
+
+def _render(fmt: str, findings, files_checked: int, statistics: bool) -> str:
+    from . import output
+
     if fmt == "json":
-        click.echo(output.as_json(report.findings, report.files_checked))
-    elif fmt == "github":
-        if report.findings:
-            click.echo(output.github(report.findings))
-        click.echo(output.summary_line(report.findings, report.files_checked), err=True)
-    else:
-        click.echo(output.text(report.findings, report.files_checked, statistics=statistics))
-    sys.exit(EXIT_FINDINGS if report.findings and not exit_zero else EXIT_OK)
+        return output.as_json(findings, files_checked)
+    if fmt == "github":
+        return output.github(findings)
+    if fmt == "sarif":
+        from .catalog import all_rules
+
+        return output.sarif(findings, all_rules(), __version__, information_uri=_homepage())
+    return output.text(findings, files_checked, statistics=statistics)
+
+
+def _emit(rendered: str, fmt: str, findings, files_checked: int, output_path: Path | None) -> None:
+    """The report to stdout or --output; for machine formats the summary line goes to stderr."""
+    from .output import summary_line
+
+    if output_path is not None:
+        try:
+            output_path.write_text(rendered + "\n" if rendered else "", encoding="utf-8")
+        except OSError as exc:
+            raise LambdalintError(f"{output_path}: cannot write the report: {exc.strerror or exc}") from None
+    elif rendered:
+        click.echo(rendered)
+    if output_path is not None or fmt in ("github", "sarif"):
+        click.echo(summary_line(findings, files_checked), err=True)
+
+
+def _baseline_note(hidden: int, fixed: int, path: Path) -> None:
+    if hidden:
+        click.echo(f"lambdalint: {hidden} finding{'s' if hidden != 1 else ''} recorded in {path} not shown.", err=True)
+    if fixed:
+        click.echo(f"lambdalint: {fixed} finding{'s' if fixed != 1 else ''} recorded in {path} no longer occur; "
+                   f"refresh it with --write-baseline {path}.", err=True)
+
+
+def _homepage() -> str | None:
+    """The project URL from the installed metadata, for SARIF's informationUri (None if unset)."""
+    from importlib import metadata
+
+    try:
+        meta = metadata.metadata("lambdalint")
+    except metadata.PackageNotFoundError:
+        return None
+    for entry in meta.get_all("Project-URL") or []:
+        label, _, url = entry.partition(",")
+        if label.strip().lower() in ("homepage", "home", "repository", "source") and url.strip():
+            return url.strip()
+    return meta.get("Home-page") or None
 
 
 class _ProgressBar:
