@@ -108,7 +108,14 @@ def check(paths, select, extend_select, ignore, fmt, output_path, config_path, t
     accepted = baseline_mod.read(baseline_path) if baseline_path and not write_baseline_path else None
     show = sys.stderr.isatty() if progress is None else progress
     bar = _ProgressBar() if show else None
-    report = Checker(config, enabled, jobs=jobs, progress=bar).run(list(paths) or [Path(".")])
+    from .templates.discover import handlers_for_check, is_template_name
+
+    targets = list(paths) or [Path(".")]
+    # SAM/CloudFormation/serverless templates name handlers and their event sources.
+    template_handlers, template_findings = handlers_for_check(targets, config.root, config=config, enabled=enabled)
+    report = Checker(config, enabled, jobs=jobs, progress=bar).run(
+        [p for p in targets if not is_template_name(p.name)], handlers=template_handlers)
+    report.findings = sorted(set(report.findings) | set(template_findings))
     if bar is not None:
         bar.close()
     if write_baseline_path:
@@ -245,10 +252,12 @@ def rule(code) -> None:
 def _register() -> None:
     """Commands that live in their own modules (cost model, profiler, dependencies)."""
     from .cli_cost import cost_command
+    from .cli_ci import ci_command
     from .cli_deps import deps_command
 
     main.add_command(cost_command)
     main.add_command(deps_command)
+    main.add_command(ci_command)
 
 
 _register()

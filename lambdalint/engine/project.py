@@ -163,14 +163,15 @@ def local_imports(summary: ModuleSummary, finder: ModuleFinder) -> set[str]:
 
 
 def discover_handlers(summaries: dict[str, ModuleSummary], configured: list[Handler]) -> list[Handler]:
-    if configured:
-        return configured
-    handlers = []
-    for path in sorted(summaries):
-        for info in summaries[path].functions.values():
-            if info.handler_shaped:
-                handlers.append(Handler(path, info.qualname))
-    return handlers
+    """Handlers named in the config replace discovery; handlers read from templates add to it
+    (and override a discovered handler of the same function with their event sources)."""
+    declared = [h for h in configured if h.source != "template"]
+    templated = [h for h in configured if h.source == "template"]
+    found = declared or [Handler(path, info.qualname) for path in sorted(summaries)
+                         for info in summaries[path].functions.values() if info.handler_shaped]
+    merged = {(h.path, h.function): h for h in found}
+    merged.update({(h.path, h.function): h for h in templated})
+    return list(merged.values())
 
 
 def findings_for(summaries: dict[str, ModuleSummary], handlers: list[Handler], reach: Reachability,
