@@ -142,7 +142,8 @@ class _Progress:
 @click.option("--cold-start-rate", type=click.FloatRange(0, 1), default=0.01, show_default=True,
               help="Share of requests that start a new environment; their INIT is billed.")
 @click.option("--free-tier", is_flag=True,
-              help="Deduct the account's monthly free tier from this function's cost (off: it is shared by all functions).")
+              help="Deduct the account's monthly free tier from this function's cost "
+                   "(off: it is shared by all functions).")
 @click.option("--balanced-weight", type=click.FloatRange(0, 1), default=0.5, show_default=True,
               help="Weight of cost in the balanced strategy: weight*cost/max + (1-weight)*duration/max.")
 @click.option("--runtime", metavar="pythonX.Y",
@@ -157,7 +158,8 @@ class _Progress:
 @click.option("--python", "python", default=sys.executable, show_default="this interpreter",
               help="Interpreter for the handler; it needs the handler's dependencies, not lambdalint.")
 @click.option("--env", "env_pairs", multiple=True, metavar="KEY=VALUE",
-              help="Environment variable for the handler (repeatable). Your AWS credentials are not passed unless given here.")
+              help="Environment variable for the handler (repeatable). "
+                   "Your AWS credentials are not passed unless given here.")
 @click.option("--function-name", help="Name in the context object and Lambda variables (default: the module name).")
 @click.option("--backend", type=click.Choice(["auto", "cgroup", "portable"]), default="auto", show_default=True,
               help="How CPU and memory are limited: cgroup quotas where writable (auto), required (cgroup), "
@@ -190,7 +192,7 @@ def profile_command(handler: str, event_path: Optional[Path], memory: str, invoc
         handler=HandlerSpec.parse(handler, str(task_root) if task_root else None),
         memory_sizes=parse_memory_sizes(memory), invocations=invocations, timeout_s=float(timeout),
         python=_check_python(python), env=parse_env(env_pairs), backend=backend,
-        function_name=function_name, region=region, runtime=runtime or local_runtime())
+        function_name=function_name, region=region, runtime=runtime or _python_runtime(python, local_runtime()))
     spec.event_text, spec.event_label = load_event(event_path)
     _check_runtime(spec.runtime)
     load_price_table(region)  # an unknown region fails now, not after minutes of profiling
@@ -211,6 +213,21 @@ def profile_command(handler: str, event_path: Optional[Path], memory: str, invoc
         except OSError as exc:
             raise ProfilerError(f"cannot write {str(html_path)!r}: {exc.strerror}") from None
         click.echo(f"wrote {html_path}", err=True)
+
+
+def _python_runtime(python: str, default: str) -> str:
+    """The Lambda runtime name of the interpreter that will run the handler (pythonX.Y)."""
+    import os
+    import subprocess
+
+    if os.path.realpath(_check_python(python)) == os.path.realpath(sys.executable):
+        return default
+    try:
+        out = subprocess.run([python, "-c", "import sys; print('python%d.%d' % sys.version_info[:2])"],
+                             capture_output=True, text=True, timeout=30, check=True).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        raise ProfilerError(f"--python {python!r} does not run") from None
+    return out or default
 
 
 def _check_runtime(runtime: str) -> None:

@@ -13,11 +13,10 @@ from dataclasses import dataclass
 from typing import Iterable, Sequence
 
 import libcst as cst
-from libcst.metadata import MetadataWrapper, PositionProvider
 
 from ..catalog import Catalogs, all_rules, catalogs
 from ..findings import Finding, Severity
-from . import complexity
+from . import complexity, fastcst
 from .bindings import BindingCollector, FunctionScope, Resolver, dotted, string_value
 from .source import tool_error
 from .summary import Candidate, FunctionInfo, ModuleSummary, Reach
@@ -247,7 +246,7 @@ def _identifiers(expr: cst.CSTNode) -> Iterable[str]:
             value = string_value(node)
             if value and len(value) < 64:
                 yield value
-        stack.extend(node.children)
+        stack.extend(fastcst.children(node))
 
 
 def _position_of(positions, node: cst.CSTNode) -> tuple[int, int, int, int]:
@@ -268,21 +267,25 @@ def analyze_module(path: str, text: str, settings: Settings, rule_classes: Seque
     except RecursionError:
         summary.errors.append(tool_error(path, "LAM905", "expressions nest too deeply to analyse; CPython fails to compile this module too — flatten the expression"))
         return summary
+    with fastcst.Tree(module) as tree:
+        _run_visitors(summary, tree, path, text, settings, rule_classes)
+    return summary
+
+
+# Node types ModuleContext.enter/leave act on (the batched pass calls them for these only).
+_CONTEXT_NODES = (cst.FunctionDef, cst.ClassDef, cst.If)
+
+
+def _run_visitors(summary: ModuleSummary, tree: "fastcst.Tree", path: str, text: str, settings: Settings,
+                  rule_classes: Sequence[type]) -> None:
+    module = tree.module
     cats = catalogs()
     collector = BindingCollector()
-    module.visit(collector)
+    tree.visit(collector)
     ctx = ModuleContext(path, module, collector, cats)
     visitors: list[cst.BatchableCSTVisitor] = [SummaryVisitor(ctx)]
     visitors += [cls(ctx) for cls in rule_classes if set(cls.CODES) & settings.enabled]
-    from libcst._batched_visitor import visit_batched
-
-    def before(node: cst.CSTNode) -> None:
-        ctx.enter(node)
-
-    def after(node: cst.CSTNode) -> None:
-        ctx.leave(node)
-
-    visit_batched(module, visitors, before_visit=before, after_leave=after)
+    tree.visit_batched(visitors, ctx.enter, ctx.leave, _CONTEXT_NODES)
     for visitor in visitors:
         finish = getattr(visitor, "finish", None)
         if finish is not None:
@@ -291,9 +294,9 @@ def analyze_module(path: str, text: str, settings: Settings, rule_classes: Seque
     summary.functions = ctx.functions
     wanted = [c for c in ctx.candidates if c[1] in settings.enabled]
     if wanted:
-        # Positions cost a second code generation of the whole file: only for files that
-        # have something to report.
-        positions = MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
+        # Positions cost a code generation of the file up to the last reported node: only for
+        # files that have something to report, and only as far as needed.
+        positions = fastcst.positions(module, [c[0] for c in wanted])
         rules = all_rules()
         ranked = complexity.blocks(text) if any(c[1].startswith("LAM3") for c in wanted) else []
         for node, code, message, reach, function in wanted:
@@ -305,4 +308,3 @@ def analyze_module(path: str, text: str, settings: Settings, rule_classes: Seque
                               meta.severity if meta else Severity.WARNING,
                               name=meta.name if meta else "", end_line=end_line, end_column=end_column)
             summary.candidates.append(Candidate(finding, reach, function))
-    return summary

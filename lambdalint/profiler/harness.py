@@ -274,7 +274,11 @@ class _TierRun:
         self.tmp = Path(tempfile.mkdtemp(prefix=f"lambdalint-profile-{self.memory_mb}mb-"))
         event_path = self.tmp / "event.json"
         event_path.write_text(self.spec.event_text, encoding="utf-8")
-        self.sandbox = TierSandbox(self.backend, self.memory_mb)
+        try:
+            self.sandbox = TierSandbox(self.backend, self.memory_mb)
+        except OSError as exc:
+            raise ProfilerError(f"cannot set up the {self.memory_mb} MB tier's limits ({self.backend.cpu}): "
+                                f"{exc}; try --backend portable") from None
         self.result.cpu_share = self.sandbox.share
         msg_r, msg_w = os.pipe()
         ctl_r, ctl_w = os.pipe()
@@ -289,13 +293,16 @@ class _TierRun:
             "function_name": self.spec.name, "region": self.spec.region,
             **self.sandbox.child_config(),
         }
+        env = child_environment(self.spec, self.memory_mb, self.tmp)
         with open(self.tmp / "function.log", "wb") as log:
             self.t_spawn = time.monotonic()
-            self.proc = subprocess.Popen(
-                [self.spec.python, str(RUNNER_PATH), json.dumps(config)],
-                cwd=str(self.spec.handler.task_root), env=child_environment(self.spec, self.memory_mb, self.tmp),
-                stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-                pass_fds=(msg_w, ctl_r), start_new_session=True)
+            try:
+                self.proc = subprocess.Popen(
+                    [self.spec.python, str(RUNNER_PATH), json.dumps(config)],
+                    cwd=str(self.spec.handler.task_root), env=env, stdin=subprocess.DEVNULL, stdout=log,
+                    stderr=subprocess.STDOUT, pass_fds=(msg_w, ctl_r), start_new_session=True)
+            except OSError as exc:
+                raise ProfilerError(f"cannot start {self.spec.python}: {exc.strerror}") from None
         self.result.pid = self.proc.pid
         self._close_fd(msg_w)  # our copies: EOF on msg_r must mean the child side closed
         self._close_fd(ctl_r)
@@ -327,7 +334,11 @@ class _TierRun:
             buffer += chunk
             *lines, buffer = buffer.split(b"\n")
             for line in lines:
-                deadline = self._handle(json.loads(line))
+                try:
+                    message = json.loads(line)
+                except ValueError:
+                    continue  # not ours (user code wrote to our descriptor): ignore it
+                deadline = self._handle(message)
                 if deadline is None:
                     break
         if self.sandbox.oom:
@@ -342,7 +353,10 @@ class _TierRun:
             result.import_ms = msg["import_ms"]
             result.boosted = bool(msg.get("boosted")) or self.backend.cpu != "dutycycle"
             self.sandbox.start_throttle()
-            os.write(self.ctl_w, b"g")
+            try:
+                os.write(self.ctl_w, b"g")
+            except OSError:  # the child died right after init: the exit status will say why
+                return between_calls
             self.on_event("init", self.memory_mb, {"init_ms": result.init_ms})
             return between_calls
         if kind == "init_error":
@@ -405,7 +419,7 @@ class _TierRun:
         result = self.result
         result.oom = True
         if result.error is None or self.in_flight is not None:
-            error = _oom_error(self.memory_mb)
+            error = _oom_error(self.memory_mb, (self.in_flight or {}).get("request_id", ""))
             if self.in_flight is not None:
                 ms = (time.monotonic() - self.in_flight["at"]) * 1000.0
                 self._record_invocation({"i": self.in_flight["i"], "ms": ms, "error": error, "result": None})
@@ -419,7 +433,7 @@ class _TierRun:
         Ctrl-C is held off meanwhile (main thread only) so a second one cannot leave a
         stopped or running child behind.
         """
-        blocked = threading_main() and hasattr(signal, "pthread_sigmask")
+        blocked = _on_main_thread() and hasattr(signal, "pthread_sigmask")
         if blocked:
             previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
         try:
@@ -429,11 +443,12 @@ class _TierRun:
                 signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
     def _teardown(self) -> None:
-        if self.proc is not None:
+        if self.proc is not None and self.sandbox is not None:
             if self.finished_cleanly:
                 grace = time.monotonic() + _EXIT_GRACE_S
                 while not _child_exited(self.proc.pid) and time.monotonic() < grace:
                     time.sleep(0.005)
+            self.sandbox.stop_watchdog()
             self.sandbox.kill_all()  # before reaping: the group id stays reserved until then
             _wait_for_group_gone(self.proc.pid, self.sandbox)
             self._reap()
@@ -470,6 +485,8 @@ class _TierRun:
         peak = self.sandbox.cgroup_peak_bytes()
         result.peak_rss_mb = peak / (1024 * 1024) if peak else maxrss_mb
         result.exit_status = f"exit status {code}" if code >= 0 else f"signal {-code}"
+        if self.backend.memory == "rlimit" and result.peak_rss_mb > self.memory_mb and not result.oom:
+            return self._mark_oom()  # a spike the watchdog's last poll did not see: Lambda kills it
         if self.finished_cleanly or result.timed_out or result.oom:
             return
         if code == _OOM_EXIT or (code == -signal.SIGKILL and self.sandbox.cgroup_oom_killed()):
@@ -509,7 +526,7 @@ def _wait_for_group_gone(pgid: int, sandbox: TierSandbox, wait_s: float = 2.0) -
         sandbox.kill_all()
 
 
-def threading_main() -> bool:
+def _on_main_thread() -> bool:
     import threading
 
     return threading.current_thread() is threading.main_thread()

@@ -126,6 +126,7 @@ def tier_dict(row: TierRow, init: Optional[InitEstimate]) -> dict:
         "errors": t.errors,
         "error": t.error,
         "result": t.result,
+        "log_tail": t.log_tail if t.error else None,
     }
 
 
@@ -227,6 +228,9 @@ def _error_lines(report: ProfileReport) -> list:
         if trace:
             lines.append("  Traceback (most recent call last):")
             lines.extend("  " + line.rstrip("\n").replace("\n", "\n  ") for line in trace)
+        if error.get("errorType") == "Runtime.ExitError" and row.result.log_tail:
+            lines.append("  last lines of the function's output:")
+            lines.extend("    " + line for line in row.result.log_tail.splitlines()[-10:])
     return lines
 
 

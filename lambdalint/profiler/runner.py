@@ -62,6 +62,8 @@ def _apply_limits(config: dict) -> None:
     for procs_file in config.get("cgroup_procs", []):
         with open(procs_file, "w") as fh:
             fh.write(str(os.getpid()))
+    if config.get("cpu_affinity") and hasattr(os, "sched_setaffinity"):
+        os.sched_setaffinity(0, config["cpu_affinity"])
     try:
         import resource
     except ImportError:  # not POSIX: the harness refuses to run there anyway

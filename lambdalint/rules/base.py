@@ -17,6 +17,7 @@ import libcst as cst
 
 from ..engine.analyzer import ModuleContext
 from ..engine.bindings import dotted
+from ..engine.fastcst import children
 
 
 class Rule(cst.BatchableCSTVisitor):
@@ -35,7 +36,7 @@ _SCOPE_NODES = (cst.FunctionDef, cst.ClassDef, cst.Lambda)
 def walk_body(node: cst.CSTNode, *, into_loops: bool = True) -> Iterator[cst.CSTNode]:
     """Every node below `node` that runs as part of it: nested defs, lambdas and classes are
     skipped (they run later, if at all); nested loops optionally."""
-    stack = list(reversed(node.children))
+    stack = list(reversed(children(node)))
     while stack:
         child = stack.pop()
         if isinstance(child, _SCOPE_NODES):
@@ -43,7 +44,7 @@ def walk_body(node: cst.CSTNode, *, into_loops: bool = True) -> Iterator[cst.CST
         yield child
         if not into_loops and isinstance(child, (cst.For, cst.While)):
             continue
-        stack.extend(reversed(child.children))
+        stack.extend(reversed(children(child)))
 
 
 def calls_in(node: cst.CSTNode) -> Iterator[cst.Call]:

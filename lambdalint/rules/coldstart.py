@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import libcst as cst
 
+from ..engine.fastcst import children
 from ..engine.summary import Reach
 from .base import Rule, short
 
@@ -49,7 +50,7 @@ class _PerInvocation(Rule):
                     return True
             if isinstance(node, cst.Attribute) and isinstance(node.value, cst.Name) and node.value.value in ("self", "cls"):
                 return True
-            stack.extend(node.children)
+            stack.extend(children(node))
         return False
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import libcst as cst
 
 from ..engine.bindings import string_value
+from ..engine.fastcst import children
 from ..engine.summary import Reach
 from .base import Rule, calls_in, has_deadline, has_star_kwargs, walk_body
 
@@ -32,7 +33,7 @@ def _is_constant_true(test: cst.BaseExpression) -> bool:
 
 def _exits(loop: cst.While, ctx) -> bool:
     """Does the loop body contain a way out: break (of this loop), return, raise, sys.exit?"""
-    stack = list(loop.body.children)
+    stack = list(children(loop.body))
     while stack:
         node = stack.pop()
         if isinstance(node, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
@@ -47,7 +48,7 @@ def _exits(loop: cst.While, ctx) -> bool:
             # A break inside a nested loop leaves only that loop; return/raise still count.
             stack.extend(n for n in walk_body(node) if isinstance(n, (cst.Return, cst.Raise)))
             continue
-        stack.extend(node.children)
+        stack.extend(children(node))
     return False
 
 
