@@ -254,8 +254,10 @@ def _register() -> None:
     from .cli_cost import cost_command
     from .cli_ci import ci_command
     from .cli_deps import deps_command
+    from .cli_profile import profile_command
 
     main.add_command(cost_command)
+    main.add_command(profile_command)
     main.add_command(deps_command)
     main.add_command(ci_command)
 

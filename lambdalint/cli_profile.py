@@ -163,7 +163,7 @@ class _Progress:
 @click.option("--function-name", help="Name in the context object and Lambda variables (default: the module name).")
 @click.option("--backend", type=click.Choice(["auto", "cgroup", "portable"]), default="auto", show_default=True,
               help="How CPU and memory are limited: cgroup quotas where writable (auto), required (cgroup), "
-                   "or the SIGSTOP/SIGCONT duty cycle and RLIMIT_DATA (portable).")
+                   "or the SIGSTOP/SIGCONT duty cycle and a peak-RSS watchdog (portable).")
 @click.option("--progress/--no-progress", default=None,
               help="Progress bar on stderr (default: when stderr is a terminal).")
 @_reports_errors
