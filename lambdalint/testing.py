@@ -42,7 +42,9 @@ def expectations(path: Path, shown: str | None = None) -> set[tuple[str, int, st
 def check_tree(root: Path, select: Iterable[str] = (), config: Config | None = None) -> list[Finding]:
     config = config or Config(root=root)
     enabled = enabled_codes(select=list(select) or ["LAM"])
-    return Checker(config, enabled, jobs=1).run([root]).findings
+    # No cache: these helpers test the analysis itself (and must not leave .lambdalint_cache/
+    # directories in fixture trees).
+    return Checker(config, enabled, jobs=1, cache=False).run([root]).findings
 
 
 def check_snippet(source: str, tmp_path: Path, name: str = "app.py", select: Iterable[str] = ()) -> list[Finding]:

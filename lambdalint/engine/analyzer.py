@@ -9,7 +9,6 @@ knows which handlers reach which functions across files.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from typing import Iterable, Sequence
 
 import libcst as cst
@@ -19,14 +18,7 @@ from ..findings import Finding, Severity
 from . import complexity, fastcst
 from .bindings import BindingCollector, FunctionScope, Resolver, dotted, string_value
 from .source import tool_error
-from .summary import Candidate, FunctionInfo, ModuleSummary, Reach
-
-
-@dataclass(frozen=True)
-class Settings:
-    """What the analysis of one file depends on besides its text (part of any cache key)."""
-
-    enabled: frozenset[str]
+from .summary import Candidate, FunctionInfo, ModuleSummary, Reach, Settings  # noqa: F401 (Settings: re-exported)
 
 
 class ModuleContext:
@@ -296,7 +288,7 @@ def _run_visitors(summary: ModuleSummary, tree: "fastcst.Tree", path: str, text:
     if wanted:
         # Positions cost a code generation of the file up to the last reported node: only for
         # files that have something to report, and only as far as needed.
-        positions = fastcst.positions(module, [c[0] for c in wanted])
+        positions = fastcst.positions(tree, [c[0] for c in wanted], text)
         rules = all_rules()
         ranked = complexity.blocks(text) if any(c[1].startswith("LAM3") for c in wanted) else []
         for node, code, message, reach, function in wanted:

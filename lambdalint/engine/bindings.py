@@ -365,15 +365,27 @@ def service_argument(call: cst.Call) -> str | None:
         if arg.keyword is None or arg.keyword.value == "service_name":
             value = arg.value
             if isinstance(value, cst.SimpleString):
-                return value.evaluated_value if isinstance(value.evaluated_value, str) else None
+                evaluated = simple_string_value(value)
+                return evaluated if isinstance(evaluated, str) else None
             return None
     return None
+
+
+def simple_string_value(node: cst.SimpleString) -> str | bytes:
+    """`node.evaluated_value` (which runs ast.literal_eval, i.e. a parse) without the parse for
+    the common literal: no prefix, no backslash, no carriage return."""
+    value = node.value
+    if value[0] in "\"'" and "\\" not in value and "\r" not in value:
+        if len(value) >= 6 and value[:3] in ('"""', "'''"):
+            return value[3:-3]
+        return value[1:-1]
+    return node.evaluated_value
 
 
 def string_value(expr: cst.BaseExpression | None) -> str | None:
     """The value of a plain string literal (not an f-string), else None."""
     if isinstance(expr, cst.SimpleString):
-        value = expr.evaluated_value
+        value = simple_string_value(expr)
         return value if isinstance(value, str) else None
     if isinstance(expr, cst.ConcatenatedString):
         left, right = string_value(expr.left), string_value(expr.right)

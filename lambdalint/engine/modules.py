@@ -11,6 +11,9 @@ from pathlib import Path
 class ModuleFinder:
     def __init__(self, root: Path) -> None:
         self.root = Path(os.path.abspath(root))
+        # The answer depends only on the importing file's directory and the name (and on the
+        # file system, which does not change during a run).
+        self._resolved: dict[tuple[str, str], tuple[str, str] | None] = {}
 
     def search_dirs(self, from_file: str) -> list[Path]:
         """Directories an absolute import in `from_file` may resolve against: its own directory
@@ -36,6 +39,14 @@ class ModuleFinder:
         """(file path, remainder) for a dotted name such as `orders.db.save_order` or
         `.db.save_order`: the longest prefix that is a local module file, and the rest (a
         qualname inside it, possibly empty). None when no prefix is a local file."""
+        key = (os.path.dirname(os.path.abspath(from_file)), name)
+        try:
+            return self._resolved[key]
+        except KeyError:
+            found = self._resolved[key] = self._resolve(from_file, name)
+            return found
+
+    def _resolve(self, from_file: str, name: str) -> tuple[str, str] | None:
         if name.startswith("."):
             level = len(name) - len(name.lstrip("."))
             base = Path(os.path.abspath(from_file)).parent

@@ -4,18 +4,19 @@ from __future__ import annotations
 
 import fnmatch
 import os
-from concurrent.futures import ProcessPoolExecutor
+from collections import deque
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable
 
 from ..config import Config
 from ..findings import Finding, Severity
-from .analyzer import Settings, analyze_module
+from .cache import Cache
 from .modules import ModuleFinder
 from .project import Handler, Project, discover_handlers, display_path, findings_for, handler_from_spec, local_imports
 from .source import decode, noqa_lines, scan, tool_error
-from .summary import ModuleSummary
+from .summary import ModuleSummary, Settings
 
 # Below this many files a process pool costs more to start than it saves.
 PARALLEL_THRESHOLD = 16
@@ -64,10 +65,15 @@ def _excluded(name: str, path: str, patterns: tuple[str, ...]) -> bool:
 
 
 # -- per-file work (runs in worker processes) ---------------------------------------------
-def analyze_file(path: str, shown: str, settings: Settings, force: bool) -> ModuleSummary:
-    """Read, decode and analyse one file. Never raises: problems become LAM9xx findings."""
-    from ..rules import RULE_CLASSES
+def analyze_file(path: str, shown: str, settings: Settings, force: bool, cache: Cache | None = None,
+                 prescanned: ModuleSummary | None = None, lookup: bool = True) -> ModuleSummary:
+    """Read, decode and analyse one file. Never raises: problems become LAM9xx findings.
 
+    `force`: the full analysis even without a handler in the file (it is imported by one, or
+    configured). `prescanned`: the clean result of this file's cheap scan, from earlier in the
+    run, so the scan is not repeated. With a `cache`, a stored result for these bytes is
+    returned instead of analysing them (`lookup=False`: the caller already looked), and a new
+    result is stored."""
     summary = ModuleSummary(path=path)
     try:
         with open(path, "rb") as fh:
@@ -75,26 +81,61 @@ def analyze_file(path: str, shown: str, settings: Settings, force: bool) -> Modu
     except OSError as exc:
         summary.errors.append(tool_error(shown, "LAM904", f"{exc.strerror or exc}"))
         return summary
+    key = None
+    if cache is not None:
+        key = cache.key(data, settings, force)
+        if lookup:
+            hit = cache.load(key, path, shown)
+            if hit is not None:
+                return hit
+    summary = _analyze_bytes(path, shown, data, settings, force, prescanned)
+    if key is not None and not any(e.code == "LAM906" for e in summary.errors):
+        cache.store(key, summary, shown)
+    return summary
+
+
+def cached_result(path: str, shown: str, settings: Settings, force: bool, cache: Cache) -> ModuleSummary | None:
+    """The cached result `analyze_file` would return, or None (not cached, or unreadable)."""
+    try:
+        with open(path, "rb") as fh:
+            data = fh.read()
+    except OSError:
+        return None
+    return cache.load(cache.key(data, settings, force), path, shown)
+
+
+def _analyze_bytes(path: str, shown: str, data: bytes, settings: Settings, force: bool,
+                   prescanned: ModuleSummary | None) -> ModuleSummary:
+    from ..rules import RULE_CLASSES
+    from .analyzer import analyze_module
+
+    summary = ModuleSummary(path=path)
     source = decode(shown, data)
     if source.error is not None:
         summary.errors.append(source.error)
         return summary
     text = source.text
     try:
-        quick = scan(shown, text)
-        if quick.parse_error is not None:
-            summary.errors.append(quick.parse_error)
-            return summary
-        summary.handler_names = quick.handler_hints
-        summary.imports = quick.imports
-        if force or quick.handler_hints or quick.needs_libcst_parse:
+        if prescanned is not None and force:
+            # The scan already ran on these bytes and found nothing wrong.
+            handler_hints, imports, syntax_error, needs_libcst = prescanned.handler_names, prescanned.imports, None, False
+        else:
+            quick = scan(shown, text)
+            if quick.parse_error is not None:
+                summary.errors.append(quick.parse_error)
+                return summary
+            handler_hints, imports = quick.handler_hints, quick.imports
+            syntax_error, needs_libcst = quick.syntax_error, quick.needs_libcst_parse
+        summary.handler_names = handler_hints
+        summary.imports = imports
+        if force or handler_hints or needs_libcst:
             full = analyze_module(shown, text, settings, RULE_CLASSES)
             full.path = path
-            full.handler_names = quick.handler_hints
+            full.handler_names = handler_hints
             if not full.imports:
-                full.imports = quick.imports
-            if quick.syntax_error is not None and any(e.code == "LAM901" for e in full.errors):
-                full.errors = [e for e in full.errors if e.code != "LAM901"] + [quick.syntax_error]
+                full.imports = imports
+            if syntax_error is not None and any(e.code == "LAM901" for e in full.errors):
+                full.errors = [e for e in full.errors if e.code != "LAM901"] + [syntax_error]
             summary = full
     except RecursionError:
         summary.errors.append(tool_error(shown, "LAM905", "expressions nest too deeply to analyse; CPython fails to compile this module too — flatten the expression"))
@@ -120,20 +161,32 @@ def _merge_handlers(configured: list[Handler], extra: list[Handler]) -> list[Han
     return list(merged.values())
 
 
-def _analyze_batch(batch: list[tuple[str, str, Settings, bool]]) -> list[ModuleSummary]:
-    return [analyze_file(*item) for item in batch]
+# One unit of work: (path, display path, force, prescanned scan result or None).
+Item = tuple[str, str, bool, "ModuleSummary | None"]
+
+
+def _analyze_batch(settings: Settings, cache: Cache | None, batch: list[Item]) -> list[ModuleSummary]:
+    return [analyze_file(path, shown, settings, force, cache, prescanned, lookup=False)
+            for path, shown, force, prescanned in batch]
 
 
 class Checker:
     """One `lambdalint check` run."""
 
     def __init__(self, config: Config, enabled: frozenset[str], jobs: int = 0,
-                 progress: Callable[[int, int], None] | None = None) -> None:
+                 progress: Callable[[int, int], None] | None = None, cache: bool = True,
+                 cache_dir: Path | None = None) -> None:
+        """`jobs`: worker processes (0: one per CPU). `cache`: reuse and store per-file results
+        (engine/cache.py) in `cache_dir`, by default .lambdalint_cache/ in the config root."""
         self.config = config
         self.settings = Settings(enabled=enabled)
         self.jobs = jobs if jobs > 0 else (os.cpu_count() or 1)
         self.progress = progress
         self.cwd = os.getcwd()
+        self.use_cache = cache
+        self.cache_dir = cache_dir
+        self.cache: Cache | None = None
+        self.stats = {"files": 0, "cached": 0, "analysed": 0}
 
     def run(self, paths: list[Path], handlers: list[Handler] | None = None) -> Report:
         """Check `paths`. `handlers` (e.g. read from SAM/serverless templates) add to, and for
@@ -142,22 +195,10 @@ class Checker:
         self._checked_dirs = [os.path.abspath(p) for p in paths if os.path.isdir(p)]
         configured = _merge_handlers(self._configured_handlers(), handlers or [])
         forced = {h.path for h in configured}
-        summaries = self._analyze([(f, f in forced) for f in files])
         finder = ModuleFinder(self.config.root)
-        # Follow imports from handler modules into local modules (checked or not), transitively:
-        # helpers a handler imports need the full analysis even when they define no handler.
-        frontier = [s for s in summaries.values() if s.analyzed and (s.handler_names or s.path in forced)]
-        followed: set[str] = set()
-        while frontier:
-            wanted: set[str] = set()
-            for summary in frontier:
-                if summary.path in followed:
-                    continue
-                followed.add(summary.path)
-                wanted |= {p for p in local_imports(summary, finder) if p not in summaries or not summaries[p].analyzed}
-            fresh = self._analyze([(p, True) for p in sorted(wanted)]) if wanted else {}
-            summaries.update(fresh)
-            frontier = [s for s in fresh.values() if s.analyzed]
+        if self.use_cache and self.cache is None:
+            self.cache = Cache.open(self.config.root, self.config.fingerprint(), self.cache_dir)
+        summaries = self._analyze_all(files, forced, finder)
         for handler in configured:
             summary = summaries.get(handler.path)
             if summary is None or (summary.analyzed and handler.function not in summary.functions):
@@ -211,25 +252,132 @@ class Checker:
             handlers.append(Handler(path, function, flag, source="config"))
         return handlers
 
-    def _analyze(self, items: list[tuple[str, bool]]) -> dict[str, ModuleSummary]:
-        work = [(path, display_path(path, self.cwd), self.settings, force) for path, force in items]
-        results: dict[str, ModuleSummary] = {}
-        if len(work) < PARALLEL_THRESHOLD or self.jobs == 1:
-            for index, item in enumerate(work):
-                summary = analyze_file(*item)
-                results[summary.path] = summary
-                self._tick(index + 1, len(work))
-            return results
-        size = max(1, min(64, len(work) // (self.jobs * 4)))
-        batches = [work[i:i + size] for i in range(0, len(work), size)]
-        done = 0
-        with ProcessPoolExecutor(max_workers=self.jobs) as pool:
-            for batch in pool.map(_analyze_batch, batches):
-                for summary in batch:
-                    results[summary.path] = summary
-                done += len(batch)
-                self._tick(done, len(work))
-        return results
+    # -- the per-file phase ---------------------------------------------------------------
+    def _analyze_all(self, files: list[str], forced: set[str], finder: ModuleFinder) -> dict[str, ModuleSummary]:
+        """Every checked file, plus the local modules handlers import (transitively), which get
+        the full analysis even when they define no handler and are not among the checked files.
+
+        The first pass runs the cheap scan on each file (the full analysis on files with a
+        handler, or configured). A handler module's imports are followed as soon as its
+        result arrives, so helpers are analysed while the first pass is still running, on the
+        same worker pool. Results are collected by path; their order does not depend on which
+        worker finished first."""
+        checked = set(files)
+        first: dict[str, ModuleSummary] = {}     # first-pass results
+        second: dict[str, ModuleSummary] = {}    # forced analyses of imported modules
+        requested: set[str] = set()              # sent (or decided) for the forced analysis
+        waiting: set[str] = set()                # wanted, but their first-pass result is not in yet
+        followed: set[str] = set()
+        todo_first: deque[Item] = deque()
+        todo_second: deque[Item] = deque()
+        cache = self.cache
+        settings = self.settings
+
+        def want(path: str) -> None:
+            if path in requested:
+                return
+            if path in checked and path not in first:
+                waiting.add(path)
+                return
+            earlier = first.get(path)
+            if earlier is not None and earlier.analyzed:
+                return  # it had the full analysis already
+            requested.add(path)
+            clean = earlier if earlier is not None and not earlier.errors else None
+            schedule(todo_second, second, path, True, clean)
+
+        def follow(summary: ModuleSummary) -> None:
+            if summary.path not in followed:
+                followed.add(summary.path)
+                for path in sorted(local_imports(summary, finder)):
+                    want(path)
+
+        def arrived(summary: ModuleSummary, is_first: bool) -> None:
+            path = summary.path
+            if is_first:
+                first[path] = summary
+                if path in waiting:
+                    waiting.discard(path)
+                    want(path)
+                if summary.analyzed and (summary.handler_names or path in forced):
+                    follow(summary)
+            else:
+                second[path] = summary
+                if summary.analyzed:
+                    follow(summary)
+
+        def schedule(queue: deque, into: dict, path: str, force: bool, prescanned: ModuleSummary | None) -> None:
+            shown = display_path(path, self.cwd)
+            self.stats["files"] += 1
+            if cache is not None:
+                hit = cached_result(path, shown, settings, force, cache)
+                if hit is not None:
+                    self.stats["cached"] += 1
+                    done_items.append((hit, into is first))
+                    return
+            queue.append((path, shown, force, prescanned))
+
+        done_items: list[tuple[ModuleSummary, bool]] = []
+        for path in files:
+            schedule(todo_first, first, path, path in forced, None)
+        self._total = len(files)
+        self._done = 0
+
+        def drain() -> None:
+            # Results found in the cache are handled like results from a worker.
+            while done_items:
+                summary, is_first = done_items.pop(0)
+                arrived(summary, is_first)
+                self._done += 1
+            self._total = self._done + len(todo_first) + len(todo_second) + in_flight_items[0] + len(waiting)
+            self._tick(self._done, max(self._total, self._done))
+
+        in_flight_items = [0]
+        drain()
+        pending = len(todo_first) + len(todo_second)
+        if pending and (self.jobs == 1 or len(files) < PARALLEL_THRESHOLD):
+            while todo_second or todo_first:
+                queue, is_first = (todo_second, False) if todo_second else (todo_first, True)
+                path, shown, force, prescanned = queue.popleft()
+                self.stats["analysed"] += 1
+                done_items.append((analyze_file(path, shown, settings, force, cache, prescanned, lookup=False), is_first))
+                drain()
+        elif pending:
+            self._run_pool(todo_first, todo_second, done_items, drain, in_flight_items)
+        if cache is not None and self.stats["analysed"]:
+            cache.prune()
+        summaries = {path: second.get(path, first[path]) for path in files}
+        for path in sorted(set(second) - checked):
+            summaries[path] = second[path]
+        return summaries
+
+    def _run_pool(self, todo_first: deque, todo_second: deque, done_items: list, drain: Callable[[], None],
+                  in_flight_items: list[int]) -> None:
+        """Feed the worker pool: forced analyses of imported modules first (they are the long
+        ones, and they are found while the first pass runs), then first-pass files, in chunks;
+        a few chunks in flight per worker so that none waits."""
+        jobs = self.jobs
+        first_chunk = max(1, min(32, len(todo_first) // (jobs * 8)))
+        running: dict[Future, bool] = {}
+        with ProcessPoolExecutor(max_workers=jobs) as pool:
+            while todo_first or todo_second or running:
+                while (todo_first or todo_second) and len(running) < jobs * 2:
+                    if todo_second:
+                        queue, size, is_first = todo_second, max(1, min(8, len(todo_second) // jobs)), False
+                    else:
+                        queue, size, is_first = todo_first, first_chunk, True
+                    batch = [queue.popleft() for _ in range(min(size, len(queue)))]
+                    future = pool.submit(_analyze_batch, self.settings, self.cache, batch)
+                    running[future] = is_first
+                    in_flight_items[0] += len(batch)
+                    self.stats["analysed"] += len(batch)
+                finished, _ = wait(running, return_when=FIRST_COMPLETED)
+                for future in finished:
+                    is_first = running.pop(future)
+                    results = future.result()
+                    in_flight_items[0] -= len(results)
+                    done_items.extend((summary, is_first) for summary in results)
+                drain()
 
     def _tick(self, done: int, total: int) -> None:
         if self.progress is not None:

@@ -10,6 +10,7 @@ import ast
 import codecs
 import re
 import tokenize
+from collections import deque
 from dataclasses import dataclass
 from io import BytesIO
 
@@ -112,9 +113,26 @@ def scan(path: str, text: str) -> Scan:
     return Scan(_ast_imports(tree), hints)
 
 
+_BODIES = ("body", "handlers", "orelse", "finalbody", "cases")
+
+
+def _statements(tree: ast.Module):
+    """The nodes `ast.walk(tree)` yields, in the same breadth-first order, minus every node
+    below an expression: imports are statements, and only statements (and except handlers and
+    match cases, through their bodies) hold statements."""
+    queue = deque([tree])
+    while queue:
+        node = queue.popleft()
+        for name in _BODIES:
+            children = getattr(node, name, None)
+            if children:
+                queue.extend(children)
+        yield node
+
+
 def _ast_imports(tree: ast.Module) -> list[str]:
     imports: list[str] = []
-    for node in ast.walk(tree):
+    for node in _statements(tree):
         if isinstance(node, ast.Import):
             imports.extend(alias.name for alias in node.names)
         elif isinstance(node, ast.ImportFrom):

@@ -9,6 +9,13 @@ from enum import Enum
 from ..findings import Finding
 
 
+@dataclass(frozen=True)
+class Settings:
+    """What the analysis of one file depends on besides its text (part of the cache key)."""
+
+    enabled: frozenset[str]
+
+
 class Reach(str, Enum):
     """When a candidate finding is real."""
 
