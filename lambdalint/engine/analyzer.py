@@ -36,6 +36,7 @@ class ModuleContext:
         self._infos: list[FunctionInfo] = []
         self._classes: list[str] = []
         self._main_guard = 0
+        self._canonical: dict[tuple[int, int], str | None] = {}
 
     # -- where we are -------------------------------------------------------------------
     @property
@@ -83,7 +84,15 @@ class ModuleContext:
 
     # -- names --------------------------------------------------------------------------
     def canonical(self, expr: cst.BaseExpression) -> str | None:
-        return self.resolver.canonical(expr, self.scope)
+        # Rules ask about the same expressions over and over (every rule looks at every
+        # call's callee). Bindings are complete before the rules run, so the answer depends
+        # only on the expression and the scope it is seen from.
+        key = (id(expr), id(self._scopes[-1]) if self._scopes else 0)
+        try:
+            return self._canonical[key]
+        except KeyError:
+            value = self._canonical[key] = self.resolver.canonical(expr, self.scope)
+            return value
 
     def module_binding(self, expr: cst.BaseExpression):
         return self.resolver.module_binding(expr, self.scope)
@@ -248,35 +257,38 @@ def _position_of(positions, node: cst.CSTNode) -> tuple[int, int, int, int]:
     return code_range.start.line, code_range.start.column + 1, code_range.end.line, code_range.end.column + 1
 
 
-def analyze_module(path: str, text: str, settings: Settings, rule_classes: Sequence[type]) -> ModuleSummary:
-    """Parse once, collect bindings, run the summary visitor and every enabled rule in one pass."""
+def analyze_module(path: str, text: str, settings: Settings, rule_classes: Sequence[type], ast_tree=None) -> ModuleSummary:
+    """Parse once, collect bindings, run the summary visitor and every enabled rule in one pass.
+    `ast_tree`: the module's `ast` tree when the caller parsed it already (radon reuses it)."""
     summary = ModuleSummary(path=path, analyzed=True)
     try:
-        module = cst.parse_module(text)
+        module = fastcst.parse_module(text)
     except cst.ParserSyntaxError as exc:
         summary.errors.append(tool_error(path, "LAM901", f"{exc.message.splitlines()[0] if exc.message else 'invalid syntax'}; Lambda fails to import this module at INIT (Runtime.UserCodeSyntaxError)", exc.raw_line, exc.raw_column + 1))
         return summary
     except RecursionError:
         summary.errors.append(tool_error(path, "LAM905", "expressions nest too deeply to analyse; CPython fails to compile this module too — flatten the expression"))
         return summary
-    with fastcst.Tree(module) as tree:
-        _run_visitors(summary, tree, path, text, settings, rule_classes)
+    active = tuple(cls for cls in rule_classes if set(cls.CODES) & settings.enabled)
+    collector = BindingCollector()
+    # The binding pre-pass runs while the tree is walked; the walk records, for the batched
+    # pass, the nodes the summary visitor and the active rules handle.
+    with fastcst.Tree(module, collector, ((SummaryVisitor, *active), _CONTEXT_NODES)) as tree:
+        _run_visitors(summary, tree, collector, path, text, settings, active, ast_tree)
     return summary
 
 
 # Node types ModuleContext.enter/leave act on (the batched pass calls them for these only).
-_CONTEXT_NODES = (cst.FunctionDef, cst.ClassDef, cst.If)
+_CONTEXT_NODES = frozenset({cst.FunctionDef, cst.ClassDef, cst.If})
 
 
-def _run_visitors(summary: ModuleSummary, tree: "fastcst.Tree", path: str, text: str, settings: Settings,
-                  rule_classes: Sequence[type]) -> None:
+def _run_visitors(summary: ModuleSummary, tree: "fastcst.Tree", collector: BindingCollector, path: str, text: str,
+                  settings: Settings, active: Sequence[type], ast_tree=None) -> None:
     module = tree.module
     cats = catalogs()
-    collector = BindingCollector()
-    tree.visit(collector)
     ctx = ModuleContext(path, module, collector, cats)
     visitors: list[cst.BatchableCSTVisitor] = [SummaryVisitor(ctx)]
-    visitors += [cls(ctx) for cls in rule_classes if set(cls.CODES) & settings.enabled]
+    visitors += [cls(ctx) for cls in active]
     tree.visit_batched(visitors, ctx.enter, ctx.leave, _CONTEXT_NODES)
     for visitor in visitors:
         finish = getattr(visitor, "finish", None)
@@ -290,9 +302,10 @@ def _run_visitors(summary: ModuleSummary, tree: "fastcst.Tree", path: str, text:
         # files that have something to report, and only as far as needed.
         positions = fastcst.positions(tree, [c[0] for c in wanted], text)
         rules = all_rules()
-        ranked = complexity.blocks(text) if any(c[1].startswith("LAM3") for c in wanted) else []
-        for node, code, message, reach, function in wanted:
-            line, column, end_line, end_column = _position_of(positions, node)
+        placed = [(c, _position_of(positions, c[0])) for c in wanted]
+        timeout_lines = [where[0] for c, where in placed if c[1].startswith("LAM3")]
+        ranked = complexity.blocks_around(text, timeout_lines, ast_tree) if timeout_lines else []
+        for (node, code, message, reach, function), (line, column, end_line, end_column) in placed:
             if code.startswith("LAM3"):
                 message += complexity.describe(line, ranked)
             meta = rules.get(code)

@@ -7,7 +7,9 @@ LAM3xx findings (radon parses the file again with `ast`).
 
 from __future__ import annotations
 
-from radon.complexity import cc_rank, cc_visit
+import ast
+
+from radon.complexity import cc_rank, cc_visit, cc_visit_ast
 
 
 def blocks(text: str) -> list[tuple[int, int, str, int]]:
@@ -16,6 +18,35 @@ def blocks(text: str) -> list[tuple[int, int, str, int]]:
         visited = cc_visit(text)
     except (SyntaxError, RecursionError, ValueError, MemoryError):
         return []  # syntax newer than this interpreter's ast: no ranking, the finding stands
+    return _flatten(visited)
+
+
+def blocks_around(text: str, lines: list[int], tree: ast.Module | None = None) -> list[tuple[int, int, str, int]]:
+    """What `blocks(text)` gives for the functions that can contain `lines`: radon visits only
+    the top-level statements spanning those lines (a function's complexity depends on its own
+    subtree only, and blocks of other statements cannot contain these lines). `tree`: the
+    module's ast when the caller has it already."""
+    if tree is None:
+        try:
+            tree = ast.parse(text)
+        except (SyntaxError, RecursionError, ValueError, MemoryError):
+            return []
+    wanted = []
+    for statement in tree.body:
+        first = min([statement.lineno] + [d.lineno for d in getattr(statement, "decorator_list", ())])
+        last = statement.end_lineno or statement.lineno
+        if any(first <= line <= last for line in lines):
+            wanted.append(statement)
+    if not wanted:
+        return []
+    try:
+        visited = cc_visit_ast(ast.Module(body=wanted, type_ignores=[]))
+    except (RecursionError, ValueError, MemoryError):
+        return []
+    return _flatten(visited)
+
+
+def _flatten(visited) -> list[tuple[int, int, str, int]]:
     out: list[tuple[int, int, str, int]] = []
     stack = list(visited)
     while stack:

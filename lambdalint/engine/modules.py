@@ -4,7 +4,6 @@ relative to the handler's package root (the deployment package root is on sys.pa
 from __future__ import annotations
 
 import os
-from functools import lru_cache
 from pathlib import Path
 
 
@@ -14,11 +13,20 @@ class ModuleFinder:
         # The answer depends only on the importing file's directory and the name (and on the
         # file system, which does not change during a run).
         self._resolved: dict[tuple[str, str], tuple[str, str] | None] = {}
+        self._files: dict[tuple[str, tuple[str, ...]], str | None] = {}
+        self._listings: dict[str, frozenset[str] | None] = {}
+        self._search: dict[str, list[Path]] = {}
 
     def search_dirs(self, from_file: str) -> list[Path]:
         """Directories an absolute import in `from_file` may resolve against: its own directory
         and each parent up to the project root (Lambda's code root is one of them)."""
-        here = Path(os.path.abspath(from_file)).parent
+        key = os.path.dirname(os.path.abspath(from_file))
+        cached = self._search.get(key)
+        if cached is None:
+            cached = self._search[key] = self._search_dirs(Path(key))
+        return list(cached)
+
+    def _search_dirs(self, here: Path) -> list[Path]:
         dirs = [here]
         inside = self.root in here.parents or here == self.root
         for parent in here.parents:
@@ -62,7 +70,7 @@ class ModuleFinder:
 
     def _longest(self, base: Path, parts: list[str]) -> tuple[str, str] | None:
         for cut in range(len(parts), 0, -1):
-            path = _module_file(str(base), tuple(parts[:cut]))
+            path = self._module_file(str(base), tuple(parts[:cut]))
             if path is not None:
                 return path, ".".join(parts[cut:])
         if not parts:
@@ -70,13 +78,38 @@ class ModuleFinder:
             return (str(init), "") if init.is_file() else None
         return None
 
+    def _module_file(self, base: str, parts: tuple[str, ...]) -> str | None:
+        key = (base, parts)
+        try:
+            return self._files[key]
+        except KeyError:
+            pass
+        found = None
+        # Most names are not local (json, boto3): the directory listing answers those without
+        # a stat() per candidate file. It is compared case-insensitively, so that on a
+        # case-insensitive file system isfile() still has the last word.
+        if self._may_exist(base, parts[0]):
+            stem = os.path.join(base, *parts)
+            if os.path.isfile(stem + ".py"):
+                found = os.path.normpath(stem + ".py")
+            else:
+                init = os.path.join(stem, "__init__.py")
+                if os.path.isfile(init):
+                    found = os.path.normpath(init)
+        self._files[key] = found
+        return found
 
-@lru_cache(maxsize=8192)
-def _module_file(base: str, parts: tuple[str, ...]) -> str | None:
-    stem = os.path.join(base, *parts)
-    if os.path.isfile(stem + ".py"):
-        return os.path.normpath(stem + ".py")
-    init = os.path.join(stem, "__init__.py")
-    if os.path.isfile(init):
-        return os.path.normpath(init)
-    return None
+    def _may_exist(self, base: str, first: str) -> bool:
+        """Could `base` hold `first` (a package directory) or `first.py`?"""
+        try:
+            names = self._listings[base]
+        except KeyError:
+            try:
+                names = frozenset(name.lower() for name in os.listdir(base))
+            except OSError:
+                names = None
+            self._listings[base] = names
+        if names is None:
+            return True  # not listable: let isfile() decide
+        first = first.lower()
+        return first in names or first + ".py" in names

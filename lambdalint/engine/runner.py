@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import fnmatch
+import gc
 import os
 from collections import deque
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable
@@ -119,17 +121,18 @@ def _analyze_bytes(path: str, shown: str, data: bytes, settings: Settings, force
         if prescanned is not None and force:
             # The scan already ran on these bytes and found nothing wrong.
             handler_hints, imports, syntax_error, needs_libcst = prescanned.handler_names, prescanned.imports, None, False
+            tree = None
         else:
             quick = scan(shown, text)
             if quick.parse_error is not None:
                 summary.errors.append(quick.parse_error)
                 return summary
             handler_hints, imports = quick.handler_hints, quick.imports
-            syntax_error, needs_libcst = quick.syntax_error, quick.needs_libcst_parse
+            syntax_error, needs_libcst, tree = quick.syntax_error, quick.needs_libcst_parse, quick.tree
         summary.handler_names = handler_hints
         summary.imports = imports
         if force or handler_hints or needs_libcst:
-            full = analyze_module(shown, text, settings, RULE_CLASSES)
+            full = analyze_module(shown, text, settings, RULE_CLASSES, tree)
             full.path = path
             full.handler_names = handler_hints
             if not full.imports:
@@ -159,6 +162,39 @@ def _merge_handlers(configured: list[Handler], extra: list[Handler]) -> list[Han
     for handler in extra:
         merged[(handler.path, handler.function)] = handler
     return list(merged.values())
+
+
+# The analysis allocates millions of short-lived objects (libcst builds ~1,600 nodes per
+# file) and creates almost no reference cycles: with CPython's default threshold (700) the
+# cyclic collector runs thousands of times per run and costs about a fifth of the time.
+GC_THRESHOLDS = (50_000, 20, 10)
+
+
+@contextmanager
+def _gc_tuned():
+    saved = gc.get_threshold()
+    gc.set_threshold(*GC_THRESHOLDS)
+    try:
+        yield
+    finally:
+        gc.set_threshold(*saved)
+
+
+def _worker_init() -> None:
+    """Runs once in each worker process."""
+    gc.set_threshold(*GC_THRESHOLDS)
+    gc.freeze()  # what the parent imported is never garbage: keep it out of the collections
+
+
+def _preload() -> None:
+    """Import the analysis before the pool forks, so workers inherit it instead of each
+    importing libcst and the rules and reading the catalogs again."""
+    from ..catalog import all_rules, catalogs
+    from ..rules import RULE_CLASSES  # noqa: F401
+    from .analyzer import analyze_module  # noqa: F401
+
+    catalogs()
+    all_rules()
 
 
 # One unit of work: (path, display path, force, prescanned scan result or None).
@@ -198,7 +234,8 @@ class Checker:
         finder = ModuleFinder(self.config.root)
         if self.use_cache and self.cache is None:
             self.cache = Cache.open(self.config.root, self.config.fingerprint(), self.cache_dir)
-        summaries = self._analyze_all(files, forced, finder)
+        with _gc_tuned():
+            summaries = self._analyze_all(files, forced, finder)
         for handler in configured:
             summary = summaries.get(handler.path)
             if summary is None or (summary.analyzed and handler.function not in summary.functions):
@@ -359,7 +396,8 @@ class Checker:
         jobs = self.jobs
         first_chunk = max(1, min(32, len(todo_first) // (jobs * 8)))
         running: dict[Future, bool] = {}
-        with ProcessPoolExecutor(max_workers=jobs) as pool:
+        _preload()
+        with ProcessPoolExecutor(max_workers=jobs, initializer=_worker_init) as pool:
             while todo_first or todo_second or running:
                 while (todo_first or todo_second) and len(running) < jobs * 2:
                     if todo_second:

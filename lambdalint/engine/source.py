@@ -94,6 +94,7 @@ class Scan:
     parse_error: Finding | None = None
     needs_libcst_parse: bool = False  # ast could not parse it; libcst (newer grammar) may
     syntax_error: Finding | None = None  # ast's report, used if libcst cannot parse it either
+    tree: ast.Module | None = None  # the parsed module, for reuse within the same analysis
 
 
 def scan(path: str, text: str) -> Scan:
@@ -105,12 +106,17 @@ def scan(path: str, text: str) -> Scan:
         # CPython's message and position are the better ones when libcst agrees it is broken.
         error = tool_error(path, "LAM901", f"{exc.msg}; Lambda fails to import this module at INIT (Runtime.UserCodeSyntaxError)",
                            exc.lineno or 1, exc.offset or 1)
+        if not safe_for_libcst(text):
+            # libcst's native parser crashes (stack overflow) or takes minutes on some shapes
+            # that CPython rejects outright (200+ nested brackets, 10,000 chained `not`):
+            # CPython's verdict stands.
+            return Scan([], hints, error)
         return Scan([], hints, None, needs_libcst_parse=True, syntax_error=error)
     except (RecursionError, MemoryError):
         return Scan([], hints, tool_error(path, "LAM905", "expressions nest too deeply to parse; CPython fails to compile this module too — flatten the expression"))
     except ValueError as exc:  # e.g. source with NUL that slipped through a coding cookie
         return Scan([], hints, tool_error(path, "LAM903", f"{exc}"))
-    return Scan(_ast_imports(tree), hints)
+    return Scan(_ast_imports(tree), hints, tree=tree)
 
 
 _BODIES = ("body", "handlers", "orelse", "finalbody", "cases")
@@ -128,6 +134,52 @@ def _statements(tree: ast.Module):
             if children:
                 queue.extend(children)
         yield node
+
+
+# Limits for handing a file CPython could not parse to libcst. Brackets and indentation: CPython's
+# own tokenizer limits (MAXLEVEL 200, MAXINDENT 100), so a file past them is not Python. The
+# others keep libcst's recursive native parser far from its stack limit and its slow paths.
+MAX_BRACKETS = 200
+MAX_INDENT = 100
+MAX_PREFIX_RUN = 500
+MAX_TOKENS_PER_STATEMENT = 5000
+_PREFIX = frozenset({"not", "-", "+", "~", "await", "lambda", "*", "**", ":"})
+
+
+def safe_for_libcst(text: str) -> bool:
+    """Can libcst be asked to parse this text, which CPython's ast rejected? False for shapes
+    that crash or stall libcst's parser, and when the text does not even tokenize (libcst would
+    reject it too)."""
+    depth = indent = run = count = 0
+    try:
+        for token in tokenize.generate_tokens(iter(text.splitlines(keepends=True)).__next__):
+            kind, value = token.type, token.string
+            count += 1
+            if kind == tokenize.OP and value in "([{":
+                depth += 1
+                if depth > MAX_BRACKETS:
+                    return False
+            elif kind == tokenize.OP and value in ")]}":
+                depth -= 1
+            elif kind == tokenize.INDENT:
+                indent += 1
+                if indent > MAX_INDENT:
+                    return False
+            elif kind == tokenize.DEDENT:
+                indent -= 1
+            elif kind in (tokenize.NEWLINE, tokenize.ENDMARKER):
+                count = 0
+            if value in _PREFIX and kind in (tokenize.OP, tokenize.NAME):
+                run += 1
+                if run > MAX_PREFIX_RUN:
+                    return False
+            elif kind not in (tokenize.NL, tokenize.COMMENT):
+                run = 0
+            if count > MAX_TOKENS_PER_STATEMENT:
+                return False
+    except (tokenize.TokenError, SyntaxError, IndentationError, ValueError, RecursionError, MemoryError):
+        return False
+    return True
 
 
 def _ast_imports(tree: ast.Module) -> list[str]:

@@ -104,7 +104,13 @@ def handler(event, context):
         if self.ctx.function is None:
             return
         name = self.ctx.canonical(node.func)
-        for effect in self.ctx.catalogs.effects:
+        by_name, by_method = _effect_index(self.ctx.catalogs.effects)
+        method = method_name(node)
+        # Only effects listing this name or this method can match (see _matches); in catalog order.
+        possible = sorted(set(by_name.get(name, ())) | set(by_method.get(method, ()))) if name or method else ()
+        effects = self.ctx.catalogs.effects
+        for index in possible:
+            effect = effects[index]
             if self._matches(effect, node, name):
                 self._judge(effect, node, name or "")
                 return
@@ -228,3 +234,22 @@ def handler(event, context):
             "LAM204": "pass MessageDeduplicationId derived from the incoming event",
         }[code]
         self.ctx.report(call, code, f"this call {what} and {REPLAY} — {advice}", Reach.AT_LEAST_ONCE)
+
+
+_INDEXES: dict[int, tuple[tuple, dict[str, list[int]], dict[str, list[int]]]] = {}
+
+
+def _effect_index(effects: tuple) -> tuple[dict[str, list[int]], dict[str, list[int]]]:
+    """name -> indexes of the effects listing it in `names`; method -> those listing it in
+    `methods`. Built once per catalog."""
+    cached = _INDEXES.get(id(effects))
+    if cached is None or cached[0] is not effects:
+        by_name: dict[str, list[int]] = {}
+        by_method: dict[str, list[int]] = {}
+        for index, effect in enumerate(effects):
+            for name in effect.get("names", ()):
+                by_name.setdefault(name, []).append(index)
+            for method in effect.get("methods", ()):
+                by_method.setdefault(method, []).append(index)
+        cached = _INDEXES[id(effects)] = (effects, by_name, by_method)
+    return cached[1], cached[2]
