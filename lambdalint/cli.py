@@ -76,6 +76,9 @@ def _split(values: tuple[str, ...]) -> list[str]:
 @click.option("--exit-zero", is_flag=True, help="Exit 0 even when there are findings.")
 @click.option("--statistics", is_flag=True, help="Print a count per rule after the findings (text format).")
 @click.option("--progress/--no-progress", default=None, help="Progress bar on stderr (default: when stderr is a terminal).")
+@click.option("--no-cache", is_flag=True, help="Analyse every file again instead of reusing results stored in .lambdalint_cache/.")
+@click.option("--cache-dir", type=click.Path(path_type=Path, file_okay=False),
+              help="Where per-file results are cached (default: .lambdalint_cache/ in the project root).")
 @click.option("--baseline", "baseline_path", type=click.Path(path_type=Path, dir_okay=False), metavar="FILE",
               help="Report only findings that FILE (written by --write-baseline) does not record: adopt the gate "
                    "on a legacy repository and fail on new problems only. Matching ignores line numbers.")
@@ -84,7 +87,7 @@ def _split(values: tuple[str, ...]) -> list[str]:
                    "re-run it to accept the findings as they are now.")
 @handle_errors
 def check(paths, select, extend_select, ignore, fmt, output_path, config_path, timeout, jobs, exit_zero, statistics,
-          progress, baseline_path, write_baseline_path) -> None:
+          progress, no_cache, cache_dir, baseline_path, write_baseline_path) -> None:
     """Check Python Lambda handlers in PATHS (files or directories; default: the current directory).
 
     Directories are walked for *.py files, skipping .git, .venv, build, node_modules and the
@@ -113,7 +116,7 @@ def check(paths, select, extend_select, ignore, fmt, output_path, config_path, t
     targets = list(paths) or [Path(".")]
     # SAM/CloudFormation/serverless templates name handlers and their event sources.
     template_handlers, template_findings = handlers_for_check(targets, config.root, config=config, enabled=enabled)
-    report = Checker(config, enabled, jobs=jobs, progress=bar).run(
+    report = Checker(config, enabled, jobs=jobs, progress=bar, cache=not no_cache, cache_dir=cache_dir).run(
         [p for p in targets if not is_template_name(p.name)], handlers=template_handlers)
     report.findings = sorted(set(report.findings) | set(template_findings))
     if bar is not None:

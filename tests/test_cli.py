@@ -147,3 +147,15 @@ def test_fixtures_command_from_the_readme():
     findings = json.loads(result.stdout)["findings"]
     assert {f["code"][3] for f in findings} >= {"1", "2", "3", "4", "5"}
     assert not [f for f in findings if "_clean" in f["path"]]
+
+
+def test_cache_reuses_results_and_can_be_turned_off(repo):
+    first = run(["check", "--format", "json", "bad"], repo)
+    assert (repo / ".lambdalint_cache").is_dir()
+    second = run(["check", "--format", "json", "bad"], repo)
+    assert json.loads(first.stdout)["findings"] == json.loads(second.stdout)["findings"]
+    other = repo / "elsewhere"
+    fresh = run(["check", "--format", "json", "--no-cache", "bad"], repo)
+    assert json.loads(fresh.stdout)["findings"] == json.loads(first.stdout)["findings"]
+    run(["check", "--cache-dir", str(other), "bad"], repo)
+    assert other.is_dir() and any(other.rglob("*"))

@@ -35,7 +35,7 @@ import json
 import os
 import stat
 import sys
-import tempfile
+import time
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -96,6 +96,8 @@ def _secret(directory: Path) -> bytes | None:
             return data
         if not _private_dir(directory):
             return None
+        import tempfile
+
         fd, tmp = tempfile.mkstemp(prefix=".key-", dir=directory)
         try:
             with os.fdopen(fd, "wb") as fh:
@@ -136,6 +138,8 @@ def _read_regular(path: Path, limit: int) -> bytes | None:
 
 
 def _atomic_write(path: Path, data: bytes) -> bool:
+    import tempfile
+
     try:
         fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=path.parent)
     except OSError:
@@ -154,34 +158,40 @@ def _atomic_write(path: Path, data: bytes) -> bool:
 
 
 # -- what the key depends on ------------------------------------------------------------------
+# The parts of lambdalint whose code decides what a file's analysis or a run's result is.
+_CODE = ("engine", "rules", "__init__.py", "catalog.py", "config.py", "data.py", "findings.py", "selection.py")
+
+
 @lru_cache(maxsize=None)
 def code_fingerprint() -> str:
-    """lambdalint's version, its code and rule data, the Python and libcst versions: a new
-    release, a local edit or an upgrade of the parser gives new keys."""
-    from importlib import metadata
+    """lambdalint's version, the code and rule data that produce findings, and the Python and
+    libcst versions: a new release, a local edit or a parser upgrade gives new keys."""
+    import importlib.util
 
     from ..data import data_dir
 
     digest = hashlib.sha256()
-    try:
-        libcst_version = metadata.version("libcst")
-    except metadata.PackageNotFoundError:  # pragma: no cover
-        libcst_version = "?"
-    digest.update(f"{FORMAT}|{__version__}|{sys.version}|{sys.implementation.cache_tag}|{libcst_version}".encode())
+    digest.update(f"{FORMAT}|{__version__}|{sys.version}|{sys.implementation.cache_tag}".encode())
+    spec = importlib.util.find_spec("libcst")  # finds without importing it
+    if spec is not None and spec.origin:
+        version_file = Path(spec.origin).parent / "_version.py"
+        digest.update(version_file.read_bytes() if version_file.is_file() else spec.origin.encode())
     package = Path(__file__).resolve().parent.parent
-    roots = [package]
+    paths = []
+    for name in _CODE:
+        target = package / name
+        paths += sorted(target.rglob("*.py")) if target.is_dir() else [target]
     try:
-        roots.append(data_dir("rules"))
+        rules = data_dir("rules")
+        paths += sorted(rules.rglob("*.toml"))
     except Exception:  # pragma: no cover - reported elsewhere
         pass
-    for root in roots:
-        for path in sorted(root.rglob("*")):
-            if path.suffix in (".py", ".toml") and "__pycache__" not in path.parts:
-                digest.update(str(path.relative_to(root)).encode())
-                try:
-                    digest.update(path.read_bytes())
-                except OSError:
-                    digest.update(b"?")
+    for path in paths:
+        digest.update(path.name.encode())
+        try:
+            digest.update(path.read_bytes())
+        except OSError:
+            digest.update(b"?")
     return digest.hexdigest()
 
 
@@ -248,6 +258,38 @@ class Cache:
         if _atomic_write(target, HEADER + self._mac(key, body).encode() + b"\n" + body):
             self.written += 1
 
+    # -- whole runs ------------------------------------------------------------------------
+    def run_key(self, identity: str) -> str:
+        return hashlib.sha256(f"run|{self.salt}|{identity}".encode()).hexdigest()
+
+    def load_run(self, key: str) -> "RunRecord | None":
+        """The record of an earlier run with the same inputs, if every file and directory it
+        depended on is unchanged (same inode, size, mtime and ctime); else None."""
+        raw = _read_regular(self._path(key), MAX_ENTRY_BYTES * 4)
+        if raw is None or not raw.startswith(HEADER):
+            return None
+        mac, sep, body = raw[len(HEADER):].partition(b"\n")
+        if not sep or not hmac.compare_digest(mac, self._mac(key, body).encode()):
+            return None
+        try:
+            record = RunRecord.from_json(json.loads(body))
+        except Exception:
+            return None
+        return record if record.unchanged() else None
+
+    def store_run(self, key: str, record: "RunRecord") -> bool:
+        """Store `record` unless a file or directory it depends on changed too recently for its
+        time stamps to tell a later change apart (a "racy" entry, as git calls them)."""
+        if not record.settled():
+            return False
+        body = json.dumps(record.to_json(), separators=(",", ":"), ensure_ascii=False).encode()
+        target = self._path(key)
+        try:
+            target.parent.mkdir(mode=0o700, exist_ok=True)
+        except OSError:
+            return False
+        return _atomic_write(target, HEADER + self._mac(key, body).encode() + b"\n" + body)
+
     def _mac(self, key: str, body: bytes) -> str:
         return hmac.new(self.secret, key.encode() + b"\n" + body, hashlib.sha256).hexdigest()
 
@@ -280,6 +322,63 @@ class Cache:
                 total -= size
             except OSError:
                 pass
+
+
+# -- run records ------------------------------------------------------------------------------
+# A run record is trusted only on systems where st_ctime is the inode change time (every
+# write to a file or directory moves it, and it cannot be set back by tools that restore
+# mtimes); elsewhere (Windows: st_ctime is the creation time) only per-file entries are used.
+RUN_RECORDS = os.name == "posix"
+RACY_NS = 2_000_000_000  # time stamps closer than this to "now" may not show the next change
+
+
+def signature(path: str) -> list[int] | None:
+    try:
+        info = os.stat(path)
+    except OSError:
+        return None
+    return [info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns, info.st_ctime_ns]
+
+
+@dataclass
+class RunRecord:
+    """What a whole run produced, and the files and directories it depended on."""
+
+    files: list[str]                          # the checked files, in order
+    signatures: dict[str, list[int] | None]   # every file whose content was read (None: absent)
+    directories: dict[str, list[int] | None]  # every directory whose entries mattered
+    findings: list[Finding]                   # engine findings, filtered (not LAM4xx, not LAM904)
+    handlers: list[tuple]                     # (path, function, at_least_once, timeout, source)
+    closures: dict[str, list[str]]            # handler path -> top-level names its modules import
+    recorded_ns: int = 0
+
+    def unchanged(self) -> bool:
+        return (all(signature(path) == sig for path, sig in self.signatures.items())
+                and all(signature(path) == sig for path, sig in self.directories.items()))
+
+    def settled(self) -> bool:
+        limit = (self.recorded_ns or time.time_ns()) - RACY_NS
+        for sig in (*self.signatures.values(), *self.directories.values()):
+            if sig is not None and max(sig[3], sig[4]) > limit:
+                return False
+        return True
+
+    def to_json(self) -> dict:
+        return {"files": self.files, "signatures": self.signatures, "directories": self.directories,
+                "findings": [_finding(f, "\0") for f in self.findings], "handlers": [list(h) for h in self.handlers],
+                "closures": self.closures, "recorded_ns": self.recorded_ns}
+
+    @classmethod
+    def from_json(cls, data: dict) -> "RunRecord":
+        return cls(
+            files=[str(f) for f in data["files"]],
+            signatures={str(k): v for k, v in data["signatures"].items()},
+            directories={str(k): v for k, v in data["directories"].items()},
+            findings=[_unfinding(f, "\0") for f in data["findings"]],
+            handlers=[tuple(h) for h in data["handlers"]],
+            closures={str(k): [str(n) for n in v] for k, v in data["closures"].items()},
+            recorded_ns=int(data["recorded_ns"]),
+        )
 
 
 # -- (de)serialisation ----------------------------------------------------------------------

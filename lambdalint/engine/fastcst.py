@@ -190,6 +190,7 @@ def compute_children(node: cst.CSTNode) -> list[cst.CSTNode]:
 
 # The children of the tree being analysed, by node id (filled by Tree, cleared by Tree.close).
 _KIDS: dict[int, list[cst.CSTNode]] = {}
+_PARENTS: dict[int, cst.CSTNode] = {}  # id(node) -> its parent (non-trivia nodes only)
 
 
 def children(node: cst.CSTNode) -> list[cst.CSTNode]:
@@ -214,9 +215,12 @@ class Tree:
         self.module = module
         kids = _KIDS
         kids.clear()
+        parents = _PARENTS
+        parents.clear()
         events: list[tuple[cst.CSTNode, bool]] = []
         append = events.append
         plan = _plan(type(visitor) if visitor is not None else None, record)
+        get_steps = plan.get
         stack: list = [module]
         pop, push, extend = stack.pop, stack.append, stack.extend
         while stack:
@@ -224,13 +228,13 @@ class Tree:
             cls = item.__class__
             if cls is tuple:  # leaving item[0]
                 node = item[0]
-                leave_fn, recorded = plan[node.__class__][2:]
-                if leave_fn is not None:
-                    leave_fn(visitor, node)
-                if recorded:
+                steps = plan[node.__class__]
+                if steps[2] is not None:
+                    steps[2](visitor, node)
+                if steps[3]:
                     append((node, False))
                 continue
-            steps = plan.get(cls)
+            steps = get_steps(cls)
             if steps is None:
                 steps = plan.add(cls)
             enter_fn, record_enter, leave_fn, record_leave = steps
@@ -243,12 +247,15 @@ class Tree:
             found = compute_children(item)
             kids[id(item)] = found
             if found:
+                for child in found:
+                    parents[id(child)] = item
                 extend(reversed(found))
         self.events = events
         self.recorded = record
 
     def close(self) -> None:
         _KIDS.clear()
+        _PARENTS.clear()
         self.events = []
 
     def __enter__(self) -> "Tree":
@@ -330,15 +337,6 @@ def _plan(visitor_class: type | None, record) -> _Plan:
     return plan
 
 
-def walk_children(node: cst.CSTNode):
-    """Every node below `node` (pre-order), from the recorded children."""
-    stack = list(reversed(children(node)))
-    while stack:
-        child = stack.pop()
-        yield child
-        stack.extend(reversed(children(child)))
-
-
 @lru_cache(maxsize=None)
 def visitor_method_names(cls: type) -> frozenset[str]:
     """The visit_/leave_ method names a visitor class defines (libcst's typed no-op stubs excluded)."""
@@ -377,14 +375,15 @@ class _Found(Exception):
 
 class PositionState(CodegenState):
     """libcst's PositionProvidingCodegenState (the ranges PositionProvider gives), without the
-    metadata machinery, stopping as soon as the positions of `wanted` nodes are known."""
+    metadata machinery: ranges are (start line, start column, end line, end column) tuples
+    keyed by id(node); generation stops as soon as the `wanted` nodes have theirs."""
 
     def __init__(self, module: cst.Module, wanted: Iterable[cst.CSTNode], keep_tokens: bool = False) -> None:
         super().__init__(default_indent=module.default_indent, default_newline=module.default_newline)
         self.line = 1
         self.column = 0
-        self.computed: dict[cst.CSTNode, CodeRange] = {}
-        self._stack: list[CodePosition] = []
+        self.computed: dict[int, tuple[int, int, int, int]] = {}
+        self._stack: list[tuple[int, int]] = []
         self._wanted = {id(node) for node in wanted}
         self._missing = len(self._wanted)
         self._keep = keep_tokens
@@ -397,13 +396,6 @@ class PositionState(CodegenState):
     def add_token(self, value: str) -> None:
         if self._keep:
             self.tokens.append(value)
-        self._advance(value)
-
-    def pop_trailing_newline(self) -> None:
-        if self._keep and self.tokens:
-            self.tokens.pop()
-
-    def _advance(self, value: str) -> None:
         if "\n" not in value and "\r" not in value:
             self.column += len(value)
             return
@@ -411,18 +403,21 @@ class PositionState(CodegenState):
         self.line += len(segments) - 1
         self.column = len(segments[-1])
 
+    def pop_trailing_newline(self) -> None:
+        if self._keep and self.tokens:
+            self.tokens.pop()
+
     def before_codegen(self, node: cst.CSTNode) -> None:
-        self._stack.append(CodePosition(self.line, self.column))
+        self._stack.append((self.line, self.column))
 
     def after_codegen(self, node: cst.CSTNode) -> None:
-        start = self._stack.pop()
-        if node not in self.computed:
-            self.computed[node] = CodeRange(start, CodePosition(self.line, self.column))
-        self._done(node)
-
-    def _done(self, node: cst.CSTNode) -> None:
-        if self._missing and id(node) in self._wanted:
-            self._wanted.discard(id(node))
+        line, column = self._stack.pop()
+        key = id(node)
+        computed = self.computed
+        if key not in computed:  # a syntactic position recorded inside the node stands
+            computed[key] = (line, column, self.line, self.column)
+        if self._missing and key in self._wanted:
+            self._wanted.discard(key)
             self._missing -= 1
             if not self._missing:
                 raise _Found
@@ -440,22 +435,29 @@ class _Syntactic:
         self.state, self.node, self.start_node, self.end_node = state, node, start_node, end_node
 
     def __enter__(self) -> None:
-        self.start = CodePosition(self.state.line, self.state.column)
+        self.start = (self.state.line, self.state.column)
 
     def __exit__(self, exc_type, exc, tb) -> bool:
         if exc_type is _Found:
             return False
         state = self.state
-        end = CodePosition(state.line, state.column)
-        start = state.computed[self.start_node].start if self.start_node is not None else self.start
+        computed = state.computed
+        if self.start_node is not None:
+            first = computed[id(self.start_node)]
+            start = (first[0], first[1])
+        else:
+            start = self.start
         if self.end_node is not None:
-            end = state.computed[self.end_node].end
-        state.computed[self.node] = CodeRange(start, end)
+            last = computed[id(self.end_node)]
+            end = (last[2], last[3])
+        else:
+            end = (state.line, state.column)
+        computed[id(self.node)] = (*start, *end)
         return False
 
 
 def positions(tree: Tree, wanted: Sequence[cst.CSTNode], text: str) -> dict[cst.CSTNode, CodeRange]:
-    """The PositionProvider ranges of (at least) the `wanted` nodes.
+    """The PositionProvider ranges of the `wanted` nodes.
 
     Instead of generating the code of the whole module, only the statements that hold a wanted
     node are generated, the innermost first: a statement on its own lines (in a module or an
@@ -468,11 +470,10 @@ def positions(tree: Tree, wanted: Sequence[cst.CSTNode], text: str) -> dict[cst.
     if not wanted:
         return found
     module = tree.module
-    chains = _enclosing_statements(tree, wanted)
     generated: dict[int, tuple[dict, int, int] | None] = {}  # id(statement) -> (ranges, line, column)
     rest: list[cst.CSTNode] = []
     for node in wanted:
-        for statement, indents in reversed(chains.get(id(node), ())):
+        for statement, indents in reversed(_enclosing_statements(tree, node)):
             key = id(statement)
             if key not in generated:
                 generated[key] = _generate(module, statement, indents, text)
@@ -480,22 +481,32 @@ def positions(tree: Tree, wanted: Sequence[cst.CSTNode], text: str) -> dict[cst.
             if result is None:
                 continue
             ranges, line, column = result
-            span = ranges.get(node)
+            span = ranges.get(id(node))
             if span is not None:
-                found[node] = CodeRange(_shift(span.start, line, column), _shift(span.end, line, column))
+                found[node] = _range(span, line, column)
                 break
         else:
             rest.append(node)
     if rest:
-        computed = PositionState(module, rest)
+        state = PositionState(module, rest)
         try:
-            module._codegen(computed)
+            module._codegen(state)
         except _Found:
             pass
         for node in rest:
-            if node in computed.computed:
-                found[node] = computed.computed[node]
+            span = state.computed.get(id(node))
+            if span is not None:
+                found[node] = _range(span, 1, 0)
     return found
+
+
+def _range(span: tuple[int, int, int, int], line: int, column: int) -> CodeRange:
+    """A range generated from (1, 0), moved to a statement that starts at (line, column)."""
+    start_line, start_column, end_line, end_column = span
+    return CodeRange(
+        CodePosition(start_line + line - 1, start_column + column if start_line == 1 else start_column),
+        CodePosition(end_line + line - 1, end_column + column if end_line == 1 else end_column),
+    )
 
 
 def _generate(module: cst.Module, statement: cst.CSTNode, indents: tuple[str, ...], text: str):
@@ -514,28 +525,28 @@ def _generate(module: cst.Module, statement: cst.CSTNode, indents: tuple[str, ..
 _LINE_OWNERS = (cst.Module, cst.IndentedBlock)
 
 
-def _enclosing_statements(tree: Tree, wanted: Sequence[cst.CSTNode]) -> dict[int, tuple]:
-    """id(node) -> the statements that hold it and start a line of their own (in a module or
-    an indented block), outermost first, each with the indentation it is generated with."""
-    ids = {id(node) for node in wanted}
-    out: dict[int, tuple] = {}
+def _enclosing_statements(tree: Tree, node: cst.CSTNode) -> list[tuple[cst.CSTNode, tuple[str, ...]]]:
+    """The statements that hold `node` and start a line of their own (in a module or an
+    indented block), outermost first, each with the indentation it is generated with."""
+    parents = _PARENTS
+    path = [node]
+    while True:
+        parent = parents.get(id(path[-1]))
+        if parent is None:
+            break
+        path.append(parent)
+    if path[-1] is not tree.module:
+        return []  # not in this tree (or not recorded): the whole-module pass places it
     default = tree.module.default_indent
-    stack: list[tuple] = [(tree.module, (), (), False)]
-    while stack:
-        node, chain, indents, line_owner_parent = stack.pop()
-        if line_owner_parent:
-            chain = chain + ((node, indents),)
-        if id(node) in ids:
-            out[id(node)] = chain
-            if len(out) == len(ids):
-                break
-        cls = node.__class__
-        if cls is cst.IndentedBlock:
-            indents = indents + (default if node.indent is None else node.indent,)
-        owner = cls in _LINE_OWNERS
-        for child in children(node):
-            stack.append((child, chain, indents, owner))
-    return out
+    chain: list[tuple[cst.CSTNode, tuple[str, ...]]] = []
+    indents: list[str] = []
+    for index in range(len(path) - 1, 0, -1):
+        parent, child = path[index], path[index - 1]
+        if parent.__class__ is cst.IndentedBlock:
+            indents.append(default if parent.indent is None else parent.indent)
+        if parent.__class__ in _LINE_OWNERS:
+            chain.append((child, tuple(indents)))
+    return chain
 
 
 def _line_column(text: str, offset: int) -> tuple[int, int]:

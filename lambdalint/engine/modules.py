@@ -8,14 +8,22 @@ from pathlib import Path
 
 
 class ModuleFinder:
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, track: bool = False) -> None:
+        """`track`: note what the answers depend on (`consulted`, `volatile`)."""
         self.root = Path(os.path.abspath(root))
+        self.track = track
         # The answer depends only on the importing file's directory and the name (and on the
         # file system, which does not change during a run).
         self._resolved: dict[tuple[str, str], tuple[str, str] | None] = {}
+        self._by_file: dict[tuple[str, str], tuple[str, str] | None] = {}
         self._files: dict[tuple[str, tuple[str, ...]], str | None] = {}
         self._listings: dict[str, frozenset[str] | None] = {}
         self._search: dict[str, list[Path]] = {}
+        # What the answers depended on, for the run record (cache.py): the directories whose
+        # entries were looked at, and whether a symlink was among them (a symlink's target can
+        # change without its directory changing: such a run is not recorded).
+        self.consulted: set[str] = set()
+        self.volatile = False
 
     def search_dirs(self, from_file: str) -> list[Path]:
         """Directories an absolute import in `from_file` may resolve against: its own directory
@@ -37,6 +45,7 @@ class ModuleFinder:
                     break
             else:
                 # Outside the project root: walk up while we are inside a package.
+                self._note_file(str(dirs[-1] / "__init__.py"))
                 if (dirs[-1] / "__init__.py").is_file():
                     dirs.append(parent)
                 else:
@@ -47,12 +56,17 @@ class ModuleFinder:
         """(file path, remainder) for a dotted name such as `orders.db.save_order` or
         `.db.save_order`: the longest prefix that is a local module file, and the rest (a
         qualname inside it, possibly empty). None when no prefix is a local file."""
+        try:
+            return self._by_file[(from_file, name)]
+        except KeyError:
+            pass
         key = (os.path.dirname(os.path.abspath(from_file)), name)
         try:
-            return self._resolved[key]
+            found = self._resolved[key]
         except KeyError:
             found = self._resolved[key] = self._resolve(from_file, name)
-            return found
+        self._by_file[(from_file, name)] = found
+        return found
 
     def _resolve(self, from_file: str, name: str) -> tuple[str, str] | None:
         if name.startswith("."):
@@ -69,12 +83,15 @@ class ModuleFinder:
         return None
 
     def _longest(self, base: Path, parts: list[str]) -> tuple[str, str] | None:
+        if parts and not self._may_exist(str(base), parts[0]):
+            return None  # every prefix starts with parts[0]: none can be a file here
         for cut in range(len(parts), 0, -1):
             path = self._module_file(str(base), tuple(parts[:cut]))
             if path is not None:
                 return path, ".".join(parts[cut:])
         if not parts:
             init = base / "__init__.py"
+            self._note_file(str(init))
             return (str(init), "") if init.is_file() else None
         return None
 
@@ -90,6 +107,10 @@ class ModuleFinder:
         # case-insensitive file system isfile() still has the last word.
         if self._may_exist(base, parts[0]):
             stem = os.path.join(base, *parts)
+            for depth in range(1, len(parts) + 1):
+                self._note_file(os.path.join(base, *parts[:depth]))
+            self._note_file(stem + ".py")
+            self._note_file(os.path.join(stem, "__init__.py"))
             if os.path.isfile(stem + ".py"):
                 found = os.path.normpath(stem + ".py")
             else:
@@ -98,6 +119,14 @@ class ModuleFinder:
                     found = os.path.normpath(init)
         self._files[key] = found
         return found
+
+    def _note_file(self, path: str) -> None:
+        """`path` is about to be tested: its directory's entries matter, and it must not be a
+        symlink for the run to be recorded."""
+        if self.track:
+            self.consulted.add(os.path.dirname(path))
+            if not self.volatile and os.path.islink(path):
+                self.volatile = True
 
     def _may_exist(self, base: str, first: str) -> bool:
         """Could `base` hold `first` (a package directory) or `first.py`?"""
@@ -109,6 +138,8 @@ class ModuleFinder:
             except OSError:
                 names = None
             self._listings[base] = names
+            if self.track:
+                self.consulted.add(base)
         if names is None:
             return True  # not listable: let isfile() decide
         first = first.lower()

@@ -39,6 +39,8 @@ class Project:
         self.summaries = summaries
         self.finder = finder
         self._decorated: dict[str, dict[str, list[str]]] = {}
+        self._next: dict[Node, list[Node]] = {}
+        self._nested_index: dict[str, dict[str, list[str]]] = {}
 
     # -- resolving references -------------------------------------------------------------
     def targets(self, path: str, ref: str) -> list[Node]:
@@ -111,15 +113,36 @@ class Project:
             if stop_at_guard and self._guarded(info):
                 continue
             seen.add(node)
+            queue.extend(self._successors(node, info))
+        return seen
+
+    def _successors(self, node: Node, info: FunctionInfo) -> list[Node]:
+        """The functions `node` may run (the same for every walk: computed once)."""
+        found = self._next.get(node)
+        if found is None:
+            found = []
             path = node[0]
             for ref in info.refs:
-                queue.extend(self.targets(path, ref))
+                found.extend(self.targets(path, ref))
                 if not ref.startswith("aws."):
-                    queue.extend(self.decorated_by(path, ref.lstrip("@")))
+                    found.extend(self.decorated_by(path, ref.lstrip("@")))
             # Nested functions run when their parent does (callbacks, closures).
-            prefix = node[1] + ".<locals>."
-            queue.extend((path, q) for q in self.summaries[path].functions if q.startswith(prefix) and "<locals>" not in q[len(prefix):])
-        return seen
+            found.extend((path, q) for q in self._nested(path).get(node[1], ()))
+            self._next[node] = found
+        return found
+
+    def _nested(self, path: str) -> dict[str, list[str]]:
+        """qualname -> the functions defined directly in it (`f.<locals>.g`, and the methods of
+        a class defined in it, `f.<locals>.C.m`), in definition order."""
+        index = self._nested_index.get(path)
+        if index is None:
+            index = {}
+            for qual in self.summaries[path].functions:
+                parent, sep, _ = qual.rpartition(".<locals>.")
+                if sep:
+                    index.setdefault(parent, []).append(qual)
+            self._nested_index[path] = index
+        return index
 
     def _guarded(self, info: FunctionInfo) -> bool:
         if info.guarded:
@@ -205,6 +228,12 @@ def findings_for(summaries: dict[str, ModuleSummary], handlers: list[Handler], r
 
 def display_path(path: str, cwd: str | None = None) -> str:
     cwd = cwd or os.getcwd()
+    # The common case without relpath's work (what relpath returns for it): a normalised path
+    # below a normalised absolute cwd, as collect_files and ModuleFinder produce them.
+    n = len(cwd)
+    if (len(path) > n + 1 and path[n] == os.sep and path.startswith(cwd) and os.path.isabs(cwd)
+            and os.path.normpath(cwd) == cwd and os.path.normpath(path) == path):
+        return path[n + 1:]
     try:
         rel = os.path.relpath(path, cwd)
     except ValueError:

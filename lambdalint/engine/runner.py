@@ -4,17 +4,19 @@ from __future__ import annotations
 
 import fnmatch
 import gc
+import json
 import os
+import re
+import time
 from collections import deque
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import astuple, dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable
 
 from ..config import Config
 from ..findings import Finding, Severity
-from .cache import Cache
+from .cache import RUN_RECORDS, Cache, RunRecord, signature
 from .modules import ModuleFinder
 from .project import Handler, Project, discover_handlers, display_path, findings_for, handler_from_spec, local_imports
 from .source import decode, noqa_lines, scan, tool_error
@@ -35,7 +37,7 @@ class Report:
 def collect_files(paths: Iterable[Path], exclude: Iterable[str]) -> tuple[list[str], list[Finding]]:
     """Python files under `paths`. Directories are walked without following symlinks (no loops);
     files named explicitly are always checked."""
-    patterns = tuple(exclude)
+    excluded = _exclusion_matcher(tuple(exclude))
     files: list[str] = []
     problems: list[Finding] = []
     seen: set[str] = set()
@@ -55,15 +57,31 @@ def collect_files(paths: Iterable[Path], exclude: Iterable[str]) -> tuple[list[s
             problems.append(tool_error(path_str, "LAM904", "no such file or directory"))
             continue
         for directory, dirnames, filenames in os.walk(path_str, onerror=None, followlinks=False):
-            dirnames[:] = sorted(d for d in dirnames if not _excluded(d, os.path.join(directory, d), patterns))
+            dirnames[:] = sorted(d for d in dirnames if not excluded(d, os.path.join(directory, d)))
             for name in sorted(filenames):
-                if name.endswith(".py") and not _excluded(name, os.path.join(directory, name), patterns):
+                if name.endswith(".py") and not excluded(name, os.path.join(directory, name)):
                     add(os.path.join(directory, name))
     return files, problems
 
 
 def _excluded(name: str, path: str, patterns: tuple[str, ...]) -> bool:
     return any(fnmatch.fnmatch(name, p) or fnmatch.fnmatch(path, p) or fnmatch.fnmatch(path, f"*/{p}") for p in patterns)
+
+
+def _exclusion_matcher(patterns: tuple[str, ...]) -> Callable[[str, str], bool]:
+    """`_excluded` with the patterns compiled once: fnmatch.fnmatch(x, p) is
+    re.match(fnmatch.translate(normcase(p)), normcase(x)); the alternatives of one regex match
+    where any of the patterns does."""
+    if not patterns:
+        return lambda name, path: False
+    normcase = os.path.normcase
+    on_name = re.compile("|".join(fnmatch.translate(normcase(p)) for p in patterns))
+    on_path = re.compile("|".join(fnmatch.translate(normcase(q)) for p in patterns for q in (p, f"*/{p}")))
+
+    def excluded(name: str, path: str) -> bool:
+        return on_name.match(normcase(name)) is not None or on_path.match(normcase(path)) is not None
+
+    return excluded
 
 
 # -- per-file work (runs in worker processes) ---------------------------------------------
@@ -181,9 +199,11 @@ def _gc_tuned():
 
 
 def _worker_init() -> None:
-    """Runs once in each worker process."""
-    gc.set_threshold(*GC_THRESHOLDS)
-    gc.freeze()  # what the parent imported is never garbage: keep it out of the collections
+    """Runs once in each worker process: no automatic cyclic collection at all (reference
+    counting frees the trees; the rare cycle, from an exception's traceback, waits for the
+    collection after each batch), and what the parent imported stays out of it."""
+    gc.freeze()
+    gc.disable()
 
 
 def _preload() -> None:
@@ -197,13 +217,24 @@ def _preload() -> None:
     all_rules()
 
 
+def _crashed(item: "Item") -> ModuleSummary:
+    path, shown = item[0], item[1]
+    summary = ModuleSummary(path=path)
+    summary.errors.append(tool_error(shown, "LAM906", "the process analysing this file died (a crash in the "
+                                     "parser, or out of memory); the other files were checked; please report it"))
+    return summary
+
+
 # One unit of work: (path, display path, force, prescanned scan result or None).
 Item = tuple[str, str, bool, "ModuleSummary | None"]
 
 
 def _analyze_batch(settings: Settings, cache: Cache | None, batch: list[Item]) -> list[ModuleSummary]:
-    return [analyze_file(path, shown, settings, force, cache, prescanned, lookup=False)
-            for path, shown, force, prescanned in batch]
+    results = [analyze_file(path, shown, settings, force, cache, prescanned, lookup=False)
+               for path, shown, force, prescanned in batch]
+    if not gc.isenabled():
+        gc.collect(1)
+    return results
 
 
 class Checker:
@@ -231,26 +262,74 @@ class Checker:
         self._checked_dirs = [os.path.abspath(p) for p in paths if os.path.isdir(p)]
         configured = _merge_handlers(self._configured_handlers(), handlers or [])
         forced = {h.path for h in configured}
-        finder = ModuleFinder(self.config.root)
         if self.use_cache and self.cache is None:
             self.cache = Cache.open(self.config.root, self.config.fingerprint(), self.cache_dir)
+        deps = any(code.startswith("LAM4") for code in self.settings.enabled)
+        run_key = self.cache.run_key(self._run_identity(paths, configured)) if self.cache is not None and RUN_RECORDS else None
+        record = self.cache.load_run(run_key) if run_key is not None else None
+        if record is not None and record.files == files:
+            # Nothing this run depends on changed since it last ran: its result stands.
+            self.stats.update(files=len(files), cached=len(files), run_cached=True)
+            engine, found = record.findings, [Handler(*h) for h in record.handlers]
+            closures = {path: set(names) for path, names in record.closures.items()}
+        else:
+            engine, found, closures = self._run_engine(files, forced, configured, deps, run_key)
+        findings = engine + self._filter(problems, {})
+        if deps:
+            findings += self._filter(self._dependency_findings(found, closures), {})
+        return Report(sorted(set(findings)), len(files), found)
+
+    def _run_engine(self, files: list[str], forced: set[str], configured: list[Handler], deps: bool,
+                    run_key: str | None) -> tuple[list[Finding], list[Handler], dict[str, set[str]]]:
+        """Analyse, join and filter: the engine's findings (filtered), the handlers, and for
+        each handler the top-level names its modules import (for the LAM4xx checks)."""
         with _gc_tuned():
-            summaries = self._analyze_all(files, forced, finder)
+            return self._engine(files, forced, configured, deps, run_key)
+
+    def _engine(self, files: list[str], forced: set[str], configured: list[Handler], deps: bool,
+                run_key: str | None) -> tuple[list[Finding], list[Handler], dict[str, set[str]]]:
+        finder = ModuleFinder(self.config.root, track=run_key is not None)
+        summaries = self._analyze_all(files, forced, finder)
+        problems = []
         for handler in configured:
             summary = summaries.get(handler.path)
             if summary is None or (summary.analyzed and handler.function not in summary.functions):
                 problems.append(tool_error(display_path(handler.path, self.cwd), "LAM907",
                     f"configured handler {handler.function!r} does not exist in this file; Lambda would fail every invocation with Runtime.HandlerNotFound"))
-        handlers = discover_handlers({p: s for p, s in summaries.items() if s.analyzed}, configured)
+        found = discover_handlers({p: s for p, s in summaries.items() if s.analyzed}, configured)
         project = Project(summaries, finder)
-        reach = project.reach(handlers)
-        findings = findings_for(summaries, handlers, reach, self.config.timeout) + problems
-        if any(code.startswith("LAM4") for code in self.settings.enabled):
-            findings += self._dependency_findings(handlers, project)
-        findings = self._filter(findings, summaries)
-        return Report(sorted(set(findings)), len(files), handlers)
+        reach = project.reach(found)
+        engine = self._filter(findings_for(summaries, found, reach, self.config.timeout) + problems, summaries)
+        closures: dict[str, set[str]] = {}
+        if deps:
+            for handler in found:
+                if handler.path not in closures:
+                    closures[handler.path] = {name.split(".")[0] for module in project._module_closure(handler.path)
+                                              for name in project.summaries[module].imports if not name.startswith(".")}
+        if run_key is not None and not finder.volatile:
+            read = set(summaries) | {h.path for h in configured}
+            record = RunRecord(files=files, signatures={path: signature(path) for path in sorted(read)},
+                               directories={d: signature(d) for d in sorted(finder.consulted)},
+                               findings=engine, handlers=[astuple(h) for h in found],
+                               closures={path: sorted(names) for path, names in closures.items()},
+                               recorded_ns=time.time_ns())
+            self.cache.store_run(run_key, record)
+        return engine, found, closures
 
-    def _dependency_findings(self, handlers: list[Handler], project: Project) -> list[Finding]:
+    def _run_identity(self, paths: list[Path], configured: list[Handler]) -> str:
+        """Everything besides file contents and directory entries that a run's result depends
+        on (the cache salt adds lambdalint's code and the config fingerprint)."""
+        config = self.config
+        parts = (
+            f"{type(self).__module__}.{type(self).__qualname__}", self.cwd, str(config.root),
+            sorted(self.settings.enabled), [os.path.abspath(p) for p in paths],
+            [astuple(h) for h in configured],
+            config.select, config.ignore, config.extend_select, config.per_file_ignores, config.handlers,
+            config.at_least_once, config.synchronous, config.timeout, config.memory, config.exclude, config.severity,
+        )
+        return json.dumps(parts, default=repr)
+
+    def _dependency_findings(self, handlers: list[Handler], closures: dict[str, set[str]]) -> list[Finding]:
         """LAM4xx on the requirement files that describe each handler's function."""
         from ..deps import check_requirements, deps_options_from_config, find_requirement_files
 
@@ -264,8 +343,7 @@ class Checker:
         for manifest, handler_paths in sorted(by_manifest.items()):
             imported: set[str] = set()
             for path in handler_paths:
-                for module in project._module_closure(path):
-                    imported |= {name.split(".")[0] for name in project.summaries[module].imports if not name.startswith(".")}
+                imported |= closures.get(path, set())
             shown = Path(display_path(str(manifest), self.cwd))
             findings += check_requirements(shown, handler_imports=imported, options=options)
         return findings
@@ -391,31 +469,68 @@ class Checker:
     def _run_pool(self, todo_first: deque, todo_second: deque, done_items: list, drain: Callable[[], None],
                   in_flight_items: list[int]) -> None:
         """Feed the worker pool: forced analyses of imported modules first (they are the long
-        ones, and they are found while the first pass runs), then first-pass files, in chunks;
-        a few chunks in flight per worker so that none waits."""
+        ones, and they are found while the first pass runs), then first-pass files, in chunks
+        that shrink as the queue drains; a few chunks in flight per worker so that none waits.
+
+        A worker that dies (a crash in native code, the out-of-memory killer) breaks the pool:
+        the files it may have been working on are then analysed one at a time in a new pool,
+        and a file that kills a worker on its own gets a LAM906 finding; the run goes on."""
+        from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+        from concurrent.futures.process import BrokenProcessPool
+
         jobs = self.jobs
-        first_chunk = max(1, min(32, len(todo_first) // (jobs * 8)))
-        running: dict[Future, bool] = {}
+        suspects: deque[tuple[Item, bool]] = deque()
         _preload()
-        with ProcessPoolExecutor(max_workers=jobs, initializer=_worker_init) as pool:
-            while todo_first or todo_second or running:
-                while (todo_first or todo_second) and len(running) < jobs * 2:
-                    if todo_second:
-                        queue, size, is_first = todo_second, max(1, min(8, len(todo_second) // jobs)), False
-                    else:
-                        queue, size, is_first = todo_first, first_chunk, True
-                    batch = [queue.popleft() for _ in range(min(size, len(queue)))]
-                    future = pool.submit(_analyze_batch, self.settings, self.cache, batch)
-                    running[future] = is_first
-                    in_flight_items[0] += len(batch)
-                    self.stats["analysed"] += len(batch)
-                finished, _ = wait(running, return_when=FIRST_COMPLETED)
-                for future in finished:
-                    is_first = running.pop(future)
-                    results = future.result()
-                    in_flight_items[0] -= len(results)
-                    done_items.extend((summary, is_first) for summary in results)
-                drain()
+        while todo_first or todo_second or suspects:
+            running: dict = {}  # future -> (batch, is_first, alone)
+            pool = ProcessPoolExecutor(max_workers=jobs, initializer=_worker_init)
+            try:
+                while todo_first or todo_second or suspects or running:
+                    while len(running) < jobs * 2 and (todo_first or todo_second or suspects):
+                        if suspects:
+                            if running:
+                                break  # a suspect runs alone
+                            item, is_first = suspects.popleft()
+                            batch, alone = [item], True
+                        else:
+                            if todo_second:
+                                queue, size, is_first = todo_second, max(1, min(8, len(todo_second) // jobs)), False
+                            else:
+                                queue, size, is_first = todo_first, max(1, min(32, len(todo_first) // (jobs * 4))), True
+                            batch, alone = [queue.popleft() for _ in range(min(size, len(queue)))], False
+                            self.stats["analysed"] += len(batch)
+                        running[pool.submit(_analyze_batch, self.settings, self.cache, batch)] = (batch, is_first, alone)
+                        in_flight_items[0] += len(batch)
+                        if alone:
+                            break
+                    finished, _ = wait(running, return_when=FIRST_COMPLETED)
+                    broken = False
+                    for future in finished:
+                        batch, is_first, alone = running.pop(future)
+                        in_flight_items[0] -= len(batch)
+                        try:
+                            results = future.result()
+                        except (BrokenProcessPool, Exception):
+                            broken = broken or isinstance(future.exception(), BrokenProcessPool)
+                            if alone:
+                                results = [_crashed(batch[0])]
+                            else:
+                                suspects.extend((item, is_first) for item in batch)
+                                continue
+                        done_items.extend((summary, is_first) for summary in results)
+                    if broken:
+                        for batch, is_first, alone in running.values():
+                            in_flight_items[0] -= len(batch)
+                            if alone:
+                                done_items.append((_crashed(batch[0]), is_first))
+                            else:
+                                suspects.extend((item, is_first) for item in batch)
+                        running.clear()
+                        drain()
+                        break  # this pool is unusable: start another
+                    drain()
+            finally:
+                pool.shutdown(wait=True, cancel_futures=True)
 
     def _tick(self, done: int, total: int) -> None:
         if self.progress is not None:
