@@ -257,14 +257,21 @@ def _position_of(positions, node: cst.CSTNode) -> tuple[int, int, int, int]:
     return code_range.start.line, code_range.start.column + 1, code_range.end.line, code_range.end.column + 1
 
 
-def analyze_module(path: str, text: str, settings: Settings, rule_classes: Sequence[type], ast_tree=None) -> ModuleSummary:
+def analyze_module(path: str, text: str, settings: Settings, rule_classes: Sequence[type], ast_tree=None,
+                   validate: bool = True) -> ModuleSummary:
     """Parse once, collect bindings, run the summary visitor and every enabled rule in one pass.
-    `ast_tree`: the module's `ast` tree when the caller parsed it already (radon reuses it)."""
+    `ast_tree`: the module's `ast` tree when the caller parsed it already (radon reuses it).
+    `validate=False`: the text is known to be valid Python (CPython's ast parsed it), so libcst's
+    per-node validation, which only rejects invalid code, is skipped."""
     summary = ModuleSummary(path=path, analyzed=True)
     try:
-        module = fastcst.parse_module(text)
+        module = cst.parse_module(text) if validate else fastcst.parse_module(text)
     except cst.ParserSyntaxError as exc:
         summary.errors.append(tool_error(path, "LAM901", f"{exc.message.splitlines()[0] if exc.message else 'invalid syntax'}; Lambda fails to import this module at INIT (Runtime.UserCodeSyntaxError)", exc.raw_line, exc.raw_column + 1))
+        return summary
+    except cst.CSTValidationError as exc:
+        # The grammar admits it but Python does not (bytes + str literals, say).
+        summary.errors.append(tool_error(path, "LAM901", f"{exc}; Lambda fails to import this module at INIT (Runtime.UserCodeSyntaxError)"))
         return summary
     except RecursionError:
         summary.errors.append(tool_error(path, "LAM905", "expressions nest too deeply to analyse; CPython fails to compile this module too — flatten the expression"))

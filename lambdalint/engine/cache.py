@@ -208,7 +208,7 @@ class Cache:
 
     @classmethod
     def open(cls, root: Path, config_fingerprint: str = "", directory: Path | None = None,
-             max_bytes: int = DEFAULT_MAX_BYTES) -> "Cache | None":
+             max_bytes: int | None = None) -> "Cache | None":
         """The cache for a project rooted at `root` (or in `directory`); None when no usable
         location or key exists."""
         user = user_cache_dir()
@@ -219,7 +219,7 @@ class Cache:
         for candidate in candidates:
             if _prepare(candidate):
                 salt = hashlib.sha256(f"{code_fingerprint()}|{config_fingerprint}".encode()).hexdigest()
-                return cls(candidate, secret, salt, max_bytes)
+                return cls(candidate, secret, salt, DEFAULT_MAX_BYTES if max_bytes is None else max_bytes)
         return None
 
     def key(self, data: bytes, settings: Settings, force: bool) -> str:

@@ -8,6 +8,7 @@ LAM3xx findings (radon parses the file again with `ast`).
 from __future__ import annotations
 
 import ast
+import warnings
 
 from radon.complexity import cc_rank, cc_visit, cc_visit_ast
 
@@ -28,7 +29,9 @@ def blocks_around(text: str, lines: list[int], tree: ast.Module | None = None) -
     module's ast when the caller has it already."""
     if tree is None:
         try:
-            tree = ast.parse(text)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                tree = ast.parse(text)
         except (SyntaxError, RecursionError, ValueError, MemoryError):
             return []
     wanted = []

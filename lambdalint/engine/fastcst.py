@@ -301,7 +301,7 @@ class _Plan(dict):
 
     def __init__(self, visitor_class: type | None, record) -> None:
         super().__init__()
-        self.visitor_names = visitor_method_names(visitor_class) if visitor_class is not None else frozenset()
+        self.visitor_names = plain_visitor_method_names(visitor_class) if visitor_class is not None else frozenset()
         self.visitor_class = visitor_class
         if record is None:
             self.enter_names = self.leave_names = None
@@ -339,7 +339,24 @@ def _plan(visitor_class: type | None, record) -> _Plan:
 
 @lru_cache(maxsize=None)
 def visitor_method_names(cls: type) -> frozenset[str]:
-    """The visit_/leave_ method names a visitor class defines (libcst's typed no-op stubs excluded)."""
+    """The visit_/leave_ methods libcst's visit_batched would call on an instance of `cls`: as
+    BatchableCSTVisitor.get_visitors finds them, methods whose attribute name and function name
+    both start with visit_/leave_, libcst's typed no-op stubs excluded."""
+    names = set()
+    for name in dir(cls):
+        if name.startswith(("visit_", "leave_")):
+            fn = getattr(cls, name, None)
+            fn = getattr(fn, "__func__", fn)  # a classmethod's function
+            if (inspect.isfunction(fn) and fn.__name__.startswith(("visit_", "leave_"))
+                    and not getattr(fn, "_is_no_op", False)):
+                names.add(name)
+    return frozenset(names)
+
+
+@lru_cache(maxsize=None)
+def plain_visitor_method_names(cls: type) -> frozenset[str]:
+    """The visit_/leave_ methods a plain CSTVisitor's on_visit/on_leave would call: any
+    attribute of that name (libcst looks them up with getattr), the no-op stubs excluded."""
     names = set()
     for name in dir(cls):
         if name.startswith(("visit_", "leave_")):
@@ -356,9 +373,10 @@ def _no_validation(self: cst.CSTNode) -> None:
 
 def parse_module(text: str) -> cst.Module:
     """`libcst.parse_module` without validating each node as it is built (about a tenth of the
-    parse). Validation guards trees built by hand; a tree the parser builds from source is valid
-    by construction (libcst's own note on CSTNode.__post_init__ says as much). The switch is
-    process-wide for the duration of the call: lambdalint does not parse from several threads."""
+    parse, more with a large heap). Validation guards trees built by hand, and rejects a few
+    things libcst's grammar admits but Python does not (bytes + str literals): use this only on
+    text CPython's own parser accepted. The switch is process-wide for the duration of the call:
+    lambdalint does not parse from several threads."""
     node_class = cst.CSTNode
     saved = node_class.__dict__["__post_init__"]
     node_class.__post_init__ = _no_validation  # type: ignore[method-assign]

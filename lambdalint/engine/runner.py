@@ -150,7 +150,8 @@ def _analyze_bytes(path: str, shown: str, data: bytes, settings: Settings, force
         summary.handler_names = handler_hints
         summary.imports = imports
         if force or handler_hints or needs_libcst:
-            full = analyze_module(shown, text, settings, RULE_CLASSES, tree)
+            # CPython parsed it (or it was forced after a clean scan): libcst may skip validation.
+            full = analyze_module(shown, text, settings, RULE_CLASSES, tree, validate=needs_libcst)
             full.path = path
             full.handler_names = handler_hints
             if not full.imports:

@@ -10,6 +10,7 @@ import ast
 import codecs
 import re
 import tokenize
+import warnings
 from collections import deque
 from dataclasses import dataclass
 from io import BytesIO
@@ -100,7 +101,11 @@ class Scan:
 def scan(path: str, text: str) -> Scan:
     hints = [m.group("name") or m.group("usual") for m in _HANDLER_DEF.finditer(text)]
     try:
-        tree = ast.parse(text, filename=path)
+        with warnings.catch_warnings():
+            # The checked code's SyntaxWarnings (invalid escapes, `1()`) are not lambdalint's
+            # output: they would be printed on stderr for every such file.
+            warnings.simplefilter("ignore")
+            tree = ast.parse(text, filename=path)
     except SyntaxError as exc:
         # Possibly syntax newer than this interpreter: libcst reads 3.0-3.14, so let it decide.
         # CPython's message and position are the better ones when libcst agrees it is broken.
