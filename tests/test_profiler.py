@@ -178,7 +178,9 @@ def test_cli_json_shape_and_html_report(tmp_path):
     html_path = tmp_path / "report.html"
     result = CliRunner().invoke(profile_command, [
         f"{FIXTURES / 'hello.py'}:handler", "--event", str(EVENTS / "sqs.json"), "--memory", "1024,128",
-        "--invocations", "2", "--format", "json", "--html", str(html_path), "--no-progress"])
+        # A generous timeout: this test is about the report's shape, and at 128 MB (0.07 vCPU)
+        # a loaded CI machine can stretch the harness round-trips past the 3 s default.
+        "--timeout", "30", "--invocations", "2", "--format", "json", "--html", str(html_path), "--no-progress"])
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
     assert [t["memory_mb"] for t in data["tiers"]] == [128, 1024]
