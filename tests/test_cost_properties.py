@@ -154,7 +154,9 @@ def test_several_functions_add_up_and_stay_non_negative(items: list[FunctionUsag
             parts = sum((getattr(b, item) for b in summary.functions.values()), Decimal(0))
         assert abs(getattr(summary, item) - parts) <= TOLERANCE
         assert all(getattr(b, item) >= -TOLERANCE for b in summary.functions.values()), item
-    assert summary.free_requests <= 1_000_000 and summary.free_gb_seconds <= 400_000
+    # Shares of the free tier are attributed proportionally in Decimal; their sum may exceed the
+    # allowance by a rounding residue (1e-54 seen), the same tolerance as the line items above.
+    assert summary.free_requests <= 1_000_000 + TOLERANCE and summary.free_gb_seconds <= 400_000 + TOLERANCE
 
 
 @FAST
