@@ -3,7 +3,6 @@ or the profiler, prints with a formatter, and turns errors into messages and exi
 
 from __future__ import annotations
 
-import functools
 import sys
 import textwrap
 from pathlib import Path
@@ -11,33 +10,8 @@ from pathlib import Path
 import click
 
 from . import __version__
-from .errors import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, LambdalintError
-
-EXIT_INTERNAL = 3
-
-
-def handle_errors(func):
-    """User-caused errors: one line on stderr and exit 2. Bugs: a short message, exit 3."""
-
-    @functools.wraps(func)
-    def wrapper(*args, **kwargs):
-        try:
-            return func(*args, **kwargs)
-        except LambdalintError as exc:
-            click.echo(f"lambdalint: error: {exc.message}", err=True)
-            sys.exit(exc.exit_code)
-        except (click.exceptions.Exit, click.ClickException, click.Abort, SystemExit, KeyboardInterrupt):
-            raise
-        except Exception as exc:  # pragma: no cover - a bug; keep the traceback out of users' CI logs
-            click.echo(f"lambdalint: internal error: {type(exc).__name__}: {exc} (please report it; "
-                       f"set LAMBDALINT_DEBUG=1 for the traceback)", err=True)
-            import os
-
-            if os.environ.get("LAMBDALINT_DEBUG"):
-                raise
-            sys.exit(EXIT_INTERNAL)
-
-    return wrapper
+from .cli_errors import handle_errors
+from .errors import EXIT_FINDINGS, EXIT_OK, LambdalintError
 
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}

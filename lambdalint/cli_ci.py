@@ -8,35 +8,20 @@ Exit codes: 0 passed, 1 gate failed (findings at or above --fail-on, or a budget
 
 from __future__ import annotations
 
-import functools
 import inspect
 import json
 import os
 import sys
 from pathlib import Path
-from typing import Any, Callable, Optional, Sequence, TypeVar
+from typing import Any, Optional, Sequence
 
 import click
 
+from .cli_errors import handle_errors
 from .errors import EXIT_FINDINGS, EXIT_OK, LambdalintError
 
-F = TypeVar("F", bound=Callable[..., Any])
 FORMATS = ("markdown", "text", "json", "sarif", "github")
 _CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
-
-
-def _reports_errors(command: F) -> F:
-    """A LambdalintError becomes `lambdalint: error: ...` on stderr and exit 2."""
-
-    @functools.wraps(command)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return command(*args, **kwargs)
-        except LambdalintError as exc:
-            click.echo(f"lambdalint: error: {exc.message}", err=True)
-            sys.exit(exc.exit_code)
-
-    return wrapper  # type: ignore[return-value]
 
 
 @click.command("ci", context_settings=_CONTEXT)
@@ -67,7 +52,7 @@ def _reports_errors(command: F) -> F:
                    "(the job summary page of a GitHub Actions run).")
 @click.option("--jobs", "-j", type=click.IntRange(0, 256), default=0, show_default=True,
               help="Worker processes for the code check; 0 = one per CPU.")
-@_reports_errors
+@handle_errors
 def ci_command(paths: Sequence[Path], base_ref: Optional[str], fail_on: str, fmt: str,
                output_path: Optional[Path], profile_specs: Sequence[str], config_path: Optional[Path],
                summary: bool, jobs: int) -> None:

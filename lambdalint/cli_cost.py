@@ -7,16 +7,15 @@ model's results; this module only gathers input and prints.
 
 from __future__ import annotations
 
-import functools
 import json
-import sys
 from dataclasses import replace
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Any, Callable, Mapping, Optional, Sequence, TypeVar
+from typing import Any, Mapping, Optional, Sequence
 
 import click
 
+from .cli_errors import handle_errors
 from .cost.config import as_config_error, functions_from_pyproject, load_toml
 from .cost.model import (
     CostBreakdown,
@@ -30,7 +29,6 @@ from .cost.model import (
 from .cost.pricing import ARCHITECTURES, PriceTable, load_price_table, pricing_directory
 from .errors import LambdalintError
 
-F = TypeVar("F", bound=Callable[..., Any])
 _FLAG_FOR_FIELD = {
     "memory_mb": "--memory-mb", "duration_ms": "--duration-ms", "requests": "--requests",
     "arch": "--arch", "region": "--region", "ephemeral_storage_mb": "--ephemeral-storage-mb",
@@ -40,20 +38,6 @@ _FLAG_FOR_FIELD = {
 _USAGE_FLAGS = ("memory_mb", "duration_ms", "requests")
 _SINGLE_ONLY = ("ephemeral_storage_mb", "init_ms", "cold_start_rate", "provisioned_concurrency",
                 "provisioned_hours")
-
-
-def reports_errors(command: F) -> F:
-    """Turn a LambdalintError into `lambdalint: error: ...` on stderr and exit 2, never a traceback."""
-
-    @functools.wraps(command)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return command(*args, **kwargs)
-        except LambdalintError as exc:
-            click.echo(f"lambdalint: error: {exc.message}", err=True)
-            sys.exit(exc.exit_code)
-
-    return wrapper  # type: ignore[return-value]
 
 
 class DecimalParam(click.ParamType):
@@ -122,7 +106,7 @@ class DecimalParam(click.ParamType):
                    "free tier and volume tiers stay shared with the other functions.")
 @click.option("--pricing-dir", type=click.Path(file_okay=False, path_type=Path), metavar="DIR",
               help="Read price tables from DIR instead of the shipped ones (e.g. negotiated prices).")
-@reports_errors
+@handle_errors
 def cost_command(output_format: str, config_path: Optional[Path], function_names: Sequence[str],
                  pricing_dir: Optional[Path], no_free_tier: bool, **flags: Any) -> None:
     """Estimate what AWS Lambda functions cost per month.

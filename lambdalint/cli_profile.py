@@ -6,35 +6,19 @@ runs lambdalint.profiler.harness with a progress bar on stderr, and prints a rep
 
 from __future__ import annotations
 
-import functools
 import json
 import sys
 from pathlib import Path
-from typing import Any, Callable, Optional, TypeVar
+from typing import Optional
 
 import click
 
-from .errors import LambdalintError
+from .cli_errors import handle_errors
 from .profiler import ProfilerError
 
-F = TypeVar("F", bound=Callable[..., Any])
 DEFAULT_MEMORY = "128,256,512,1024,1769,3008"
 MAX_EVENT_BYTES = 6 * 1024 * 1024  # Lambda's synchronous request payload limit
 _CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
-
-
-def _reports_errors(command: F) -> F:
-    """A LambdalintError becomes `lambdalint: error: ...` on stderr and exit 2, never a traceback."""
-
-    @functools.wraps(command)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return command(*args, **kwargs)
-        except LambdalintError as exc:
-            click.echo(f"lambdalint: error: {exc.message}", err=True)
-            sys.exit(exc.exit_code)
-
-    return wrapper  # type: ignore[return-value]
 
 
 def parse_memory_sizes(text: str) -> list[int]:
@@ -166,7 +150,7 @@ class _Progress:
                    "or the SIGSTOP/SIGCONT duty cycle and a peak-RSS watchdog (portable).")
 @click.option("--progress/--no-progress", default=None,
               help="Progress bar on stderr (default: when stderr is a terminal).")
-@_reports_errors
+@handle_errors
 def profile_command(handler: str, event_path: Optional[Path], memory: str, invocations: int, timeout: int,
                     requests_per_month: int, arch: str, region: str, cold_start_rate: float, free_tier: bool,
                     balanced_weight: float, runtime: Optional[str], fmt: str, html_path: Optional[Path],
