@@ -138,22 +138,50 @@ def test_a_changed_file_is_analysed_again_and_only_it(project, tmp_path, counted
     assert keys(again.report) == keys(check(project, None, cache=False).report)
 
 
-def test_a_new_module_that_changes_what_an_import_means_is_seen(tmp_path, counted):
-    """The run record depends on the directories import resolution looked at, not only on the
-    checked files: here the new module is outside the checked folder."""
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_a_new_module_that_changes_what_an_import_means_is_seen(tmp_path, counted, jobs):
+    """The run record depends on the directories import resolution looked at (in the parent,
+    or in the workers), not only on the checked files: the new module is outside them."""
     root = tmp_path / "p"
     write(root, {"functions/app.py": "import boto3\nimport notify\n\ndef handler(event, context):\n    notify.send(event)\n",
                  "lib/notify.py": "x = 1\n"})
+    if jobs > 1:  # enough files for the worker pool
+        write(root, {f"functions/other_{i}.py": "def handler(event, context):\n    return 1\n" for i in range(20)})
     paths = [root / "functions"]
-    before = check(root, tmp_path / "cache", paths=paths)
-    assert not [f for f in before.report.findings if f.code == "LAM501"]
+
+    def run(cache=True):
+        checker = Checker(Config(root=root), enabled_codes(select=["LAM"]), jobs=jobs, cache=cache,
+                          cache_dir=tmp_path / "cache")
+        return checker.run(paths)
+
+    before = run()
+    assert not [f for f in before.findings if f.code == "LAM501"]
     counted.update(libcst=0)
-    check(root, tmp_path / "cache", paths=paths)
+    run()
     assert counted["libcst"] == 0
     write(root, {"notify.py": "import boto3\n\ndef send(event):\n    boto3.client('sns').publish(Message=str(event))\n"})
-    after = check(root, tmp_path / "cache", paths=paths)
-    assert keys(after.report) == keys(check(root, None, cache=False, paths=paths).report)
-    assert [f for f in after.report.findings if f.code == "LAM501"]
+    after = run()
+    assert keys(after) == keys(run(cache=False))
+    assert [f for f in after.findings if f.code == "LAM501"]
+
+
+def test_a_manifest_added_later_is_checked(project, tmp_path):
+    """A run that found no requirement file records the folders it searched: one appearing
+    there (or a pyproject.toml gaining dependencies) brings the LAM4xx checks back."""
+    first = check(project, tmp_path / "cache")
+    assert not [f for f in first.report.findings if f.code.startswith("LAM4")]
+    assert check(project, tmp_path / "cache").stats.get("run_cached")
+    (project / "requirements.txt").write_text("boto3==1.34.0\npytest==8.0.0\n")
+    after = check(project, tmp_path / "cache")
+    assert keys(after.report) == keys(check(project, None, cache=False).report)
+    assert [f for f in after.report.findings if f.code.startswith("LAM4")]
+    (project / "requirements.txt").unlink()
+    (project / "pyproject.toml").write_text('[project]\nname = "x"\nversion = "1"\n')
+    assert not [f for f in check(project, tmp_path / "cache").report.findings if f.code.startswith("LAM4")]
+    (project / "pyproject.toml").write_text('[project]\nname = "x"\nversion = "1"\ndependencies = ["pytest==8.0.0"]\n')
+    again = check(project, tmp_path / "cache")
+    assert keys(again.report) == keys(check(project, None, cache=False).report)
+    assert [f for f in again.report.findings if f.code.startswith("LAM4")]
 
 
 def test_corrupt_entries_are_misses_and_are_rewritten(project, tmp_path, counted, monkeypatch):

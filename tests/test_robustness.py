@@ -197,12 +197,12 @@ def test_paths_with_spaces_and_non_ascii_names(tmp_path, monkeypatch):
 _REAL_BATCH = runner._analyze_batch
 
 
-def _crashing_batch(settings, cache, batch):
+def _crashing_batch(settings, cache, batch, *args):
     """runner._analyze_batch, but the worker process dies on svc_crash.py (module level: the
     pool pickles it by name)."""
     if any(item[0].endswith("svc_crash.py") for item in batch):
         os._exit(70)
-    return _REAL_BATCH(settings, cache, batch)
+    return _REAL_BATCH(settings, cache, batch, *args)
 
 
 def test_a_worker_that_dies_costs_one_file_not_the_run(tmp_path, monkeypatch):

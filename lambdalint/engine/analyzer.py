@@ -169,10 +169,13 @@ class SummaryVisitor(cst.BatchableCSTVisitor):
         self.ctx = ctx
 
     def visit_Name(self, node: cst.Name) -> None:
-        info = self.ctx.function
-        if info is None:
+        # The most frequent call of the whole analysis (every name): ctx's properties inlined.
+        ctx = self.ctx
+        infos = ctx._infos
+        if not infos:
             return
-        where, binding = self.ctx.resolver.lookup(node.value, self.ctx.scope)
+        info = infos[-1]
+        where, binding = ctx.resolver.lookup(node.value, ctx._scopes[-1] if ctx._scopes else None)
         if binding is not None and binding.kind in ("def", "import"):
             info.refs.add("@" + binding.target if binding.kind == "def" else binding.target)
             # SQSEvent(event), `event: S3Event`, @event_source(data_class=EventBridgeEvent)
@@ -257,10 +260,9 @@ def _position_of(positions, node: cst.CSTNode) -> tuple[int, int, int, int]:
     return code_range.start.line, code_range.start.column + 1, code_range.end.line, code_range.end.column + 1
 
 
-def analyze_module(path: str, text: str, settings: Settings, rule_classes: Sequence[type], ast_tree=None,
+def analyze_module(path: str, text: str, settings: Settings, rule_classes: Sequence[type],
                    validate: bool = True) -> ModuleSummary:
     """Parse once, collect bindings, run the summary visitor and every enabled rule in one pass.
-    `ast_tree`: the module's `ast` tree when the caller parsed it already (radon reuses it).
     `validate=False`: the text is known to be valid Python (CPython's ast parsed it), so libcst's
     per-node validation, which only rejects invalid code, is skipped."""
     summary = ModuleSummary(path=path, analyzed=True)
@@ -281,7 +283,7 @@ def analyze_module(path: str, text: str, settings: Settings, rule_classes: Seque
     # The binding pre-pass runs while the tree is walked; the walk records, for the batched
     # pass, the nodes the summary visitor and the active rules handle.
     with fastcst.Tree(module, collector, ((SummaryVisitor, *active), _CONTEXT_NODES)) as tree:
-        _run_visitors(summary, tree, collector, path, text, settings, active, ast_tree)
+        _run_visitors(summary, tree, collector, path, text, settings, active)
     return summary
 
 
@@ -290,7 +292,7 @@ _CONTEXT_NODES = frozenset({cst.FunctionDef, cst.ClassDef, cst.If})
 
 
 def _run_visitors(summary: ModuleSummary, tree: "fastcst.Tree", collector: BindingCollector, path: str, text: str,
-                  settings: Settings, active: Sequence[type], ast_tree=None) -> None:
+                  settings: Settings, active: Sequence[type]) -> None:
     module = tree.module
     cats = catalogs()
     ctx = ModuleContext(path, module, collector, cats)
@@ -309,12 +311,12 @@ def _run_visitors(summary: ModuleSummary, tree: "fastcst.Tree", collector: Bindi
         # files that have something to report, and only as far as needed.
         positions = fastcst.positions(tree, [c[0] for c in wanted], text)
         rules = all_rules()
-        placed = [(c, _position_of(positions, c[0])) for c in wanted]
-        timeout_lines = [where[0] for c, where in placed if c[1].startswith("LAM3")]
-        ranked = complexity.blocks_around(text, timeout_lines, ast_tree) if timeout_lines else []
-        for (node, code, message, reach, function), (line, column, end_line, end_column) in placed:
+        for node, code, message, reach, function in wanted:
+            line, column, end_line, end_column = _position_of(positions, node)
             if code.startswith("LAM3"):
-                message += complexity.describe(line, ranked)
+                # The risk (radon's complexity of the enclosing function) is worked out for the
+                # findings that are reported, once reachability is known (project.findings_for).
+                message += complexity.RISK
             meta = rules.get(code)
             finding = Finding(path, line, column, code, message,
                               meta.severity if meta else Severity.WARNING,

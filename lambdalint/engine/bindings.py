@@ -305,17 +305,20 @@ class Resolver:
         return None
 
     def canonical(self, expr: cst.BaseExpression, scope: FunctionScope | None) -> str | None:
-        if isinstance(expr, cst.Name):
+        # Exact class tests (libcst's parser builds no subclasses): cheaper than isinstance()
+        # through ABCMeta, on the hottest path of every rule.
+        kind = expr.__class__
+        if kind is cst.Name:
             return self._name(expr.value, scope)
-        if isinstance(expr, cst.Attribute):
-            if isinstance(expr.value, cst.Name) and expr.value.value == "self" and scope and scope.class_name:
+        if kind is cst.Attribute:
+            if expr.value.__class__ is cst.Name and expr.value.value == "self" and scope and scope.class_name:
                 binding = self.class_attrs.get(scope.class_name, {}).get(expr.attr.value)
                 if binding is not None:
                     return self._value(binding, None) or None
                 return f"@{scope.class_name}().{expr.attr.value}"
             base = self.canonical(expr.value, scope)
             return f"{base}.{expr.attr.value}" if base else None
-        if isinstance(expr, cst.Call):
+        if kind is cst.Call:
             return self._call(expr, scope)
         return None
 

@@ -350,6 +350,7 @@ class RunRecord:
     findings: list[Finding]                   # engine findings, filtered (not LAM4xx, not LAM904)
     handlers: list[tuple]                     # (path, function, at_least_once, timeout, source)
     closures: dict[str, list[str]]            # handler path -> top-level names its modules import
+    no_manifests: bool = False                # LAM4xx on: no handler had a manifest
     recorded_ns: int = 0
 
     def unchanged(self) -> bool:
@@ -366,7 +367,7 @@ class RunRecord:
     def to_json(self) -> dict:
         return {"files": self.files, "signatures": self.signatures, "directories": self.directories,
                 "findings": [_finding(f, "\0") for f in self.findings], "handlers": [list(h) for h in self.handlers],
-                "closures": self.closures, "recorded_ns": self.recorded_ns}
+                "closures": self.closures, "no_manifests": self.no_manifests, "recorded_ns": self.recorded_ns}
 
     @classmethod
     def from_json(cls, data: dict) -> "RunRecord":
@@ -377,6 +378,7 @@ class RunRecord:
             findings=[_unfinding(f, "\0") for f in data["findings"]],
             handlers=[tuple(h) for h in data["handlers"]],
             closures={str(k): [str(n) for n in v] for k, v in data["closures"].items()},
+            no_manifests=bool(data["no_manifests"]),
             recorded_ns=int(data["recorded_ns"]),
         )
 

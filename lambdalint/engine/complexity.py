@@ -13,6 +13,31 @@ import warnings
 from radon.complexity import cc_rank, cc_visit, cc_visit_ast
 
 
+# Stands for the risk in a candidate's message until the project phase knows the finding is
+# reported (NUL: never in source text, so never in a message otherwise).
+RISK = "\0risk\0"
+
+
+def fill_risks(findings: list, path: str) -> list:
+    """`findings` (of one file, some carrying RISK) with the risk described, from the file's
+    current text."""
+    from dataclasses import replace
+
+    from .source import decode
+
+    lines = [f.line for f in findings if RISK in f.message]
+    if not lines:
+        return findings
+    try:
+        with open(path, "rb") as fh:
+            source = decode(path, fh.read())
+    except OSError:
+        source = None
+    ranked = blocks_around(source.text, lines) if source is not None and source.text is not None else []
+    return [replace(f, message=f.message.replace(RISK, describe(f.line, ranked))) if RISK in f.message else f
+            for f in findings]
+
+
 def blocks(text: str) -> list[tuple[int, int, str, int]]:
     """(first line, last line, name, complexity) for every function and method, innermost last."""
     try:

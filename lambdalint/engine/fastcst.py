@@ -221,6 +221,7 @@ class Tree:
         append = events.append
         plan = _plan(type(visitor) if visitor is not None else None, record)
         get_steps = plan.get
+        keep, new_kind = _KEEP, _keep
         stack: list = [module]
         pop, push, extend = stack.pop, stack.append, stack.extend
         while stack:
@@ -237,14 +238,39 @@ class Tree:
             steps = get_steps(cls)
             if steps is None:
                 steps = plan.add(cls)
-            enter_fn, record_enter, leave_fn, record_leave = steps
+            enter_fn, record_enter, leave_fn, record_leave, fields = steps
             if enter_fn is not None:
                 enter_fn(visitor, item)
             if record_enter:
                 append((item, True))
             if leave_fn is not None or record_leave:
                 push((item,))
-            found = compute_children(item)
+            if not fields:
+                if fields is None:  # a class whose fields are unknown: libcst's children
+                    found = compute_children(item)
+                    kids[id(item)] = found
+                    for child in found:
+                        parents[id(child)] = item
+                    extend(reversed(found))
+                continue  # a leaf (Name, SimpleString, ...): children() works it out, []
+            # compute_children, inlined: this loop runs for every node of every file.
+            found = []
+            for name in fields:
+                value = getattr(item, name)
+                vc = value.__class__
+                if vc is tuple or vc is list:
+                    for child in value:
+                        k = keep.get(child.__class__)
+                        if k is None:
+                            k = new_kind(child.__class__)
+                        if k:
+                            found.append(child)
+                else:
+                    k = keep.get(vc)
+                    if k is None:
+                        k = new_kind(vc)
+                    if k:
+                        found.append(value)
             kids[id(item)] = found
             if found:
                 for child in found:
@@ -297,7 +323,8 @@ class Tree:
 
 
 class _Plan(dict):
-    """node class -> (visitor's visit fn, record enter?, visitor's leave fn, record leave?)."""
+    """node class -> (visitor's visit fn, record enter?, visitor's leave fn, record leave?,
+    child fields: a tuple, or None when unknown)."""
 
     def __init__(self, visitor_class: type | None, record) -> None:
         super().__init__()
@@ -322,7 +349,11 @@ class _Plan(dict):
             hook = cls in self.hooked
             record_enter = hook or name in self.enter_names
             record_leave = hook or name in self.leave_names
-        steps = self[cls] = (enter_fn, record_enter, leave_fn, record_leave)
+        try:
+            fields = _FIELDS[cls]
+        except KeyError:
+            fields = _FIELDS[cls] = _useful_fields(cls)
+        steps = self[cls] = (enter_fn, record_enter, leave_fn, record_leave, fields)
         return steps
 
 

@@ -35,21 +35,37 @@ class Reachability:
 
 
 class Project:
-    def __init__(self, summaries: dict[str, ModuleSummary], finder: ModuleFinder) -> None:
+    def __init__(self, summaries: dict[str, ModuleSummary], finder: ModuleFinder,
+                 local_imports: dict[str, set[str]] | None = None,
+                 resolved: dict[str, dict[str, tuple[str, str] | None]] | None = None) -> None:
+        """`local_imports` and `resolved`: for some modules, the local modules they import and
+        what the dotted names they use resolve to, when the workers worked them out already."""
         self.summaries = summaries
         self.finder = finder
+        self._local_imports = local_imports or {}
+        self._resolved = resolved or {}
         self._decorated: dict[str, dict[str, list[str]]] = {}
         self._next: dict[Node, list[Node]] = {}
+        self._targets: dict[tuple[str, str], list[Node]] = {}
         self._nested_index: dict[str, dict[str, list[str]]] = {}
 
     # -- resolving references -------------------------------------------------------------
     def targets(self, path: str, ref: str) -> list[Node]:
         """Functions a canonical reference in `path` may run."""
+        key = (path, ref)
+        found = self._targets.get(key)
+        if found is None:
+            found = self._targets[key] = self._find_targets(path, ref)
+        return found
+
+    def _find_targets(self, path: str, ref: str) -> list[Node]:
         if ref.startswith("@"):
             return self._local(path, ref[1:])
         if ref.startswith("aws.") or "." not in ref.strip("."):
             return []
-        found = self.finder.resolve(path, ref.replace("()", ""))
+        name = ref.replace("()", "")
+        known = self._resolved.get(path)
+        found = known[name] if known is not None and name in known else self.finder.resolve(path, name)
         if found is None:
             return []
         module, rest = found
@@ -81,6 +97,8 @@ class Project:
                 for root in info.decorator_roots:
                     index.setdefault(root, []).append(qual)
             self._decorated[path] = index
+        if not index:
+            return []
         return [(path, q) for root, quals in index.items() if prefix.startswith(root + ".") or prefix == root for q in quals]
 
     # -- the walk -------------------------------------------------------------------------
@@ -162,6 +180,10 @@ class Project:
             if current in closure or current not in self.summaries:
                 continue
             closure.add(current)
+            known = self._local_imports.get(current)
+            if known is not None:
+                queue.extend(known)
+                continue
             for name in self.summaries[current].imports:
                 found = self.finder.resolve(current, name)
                 if found is not None:
@@ -199,10 +221,14 @@ def discover_handlers(summaries: dict[str, ModuleSummary], configured: list[Hand
 
 def findings_for(summaries: dict[str, ModuleSummary], handlers: list[Handler], reach: Reachability,
                  default_timeout: int) -> list[Finding]:
-    """Candidates whose condition holds, with the reaching handler's timeout filled in."""
+    """Candidates whose condition holds, with the reaching handler's timeout (and, for timeout
+    findings, the risk) filled in."""
+    from .complexity import RISK, fill_risks
+
     out: list[Finding] = []
     for path, summary in summaries.items():
         out.extend(summary.errors)
+        first = len(out)
         for candidate in summary.candidates:
             node = (path, candidate.function)
             if candidate.reach is Reach.ALWAYS:
@@ -223,6 +249,8 @@ def findings_for(summaries: dict[str, ModuleSummary], handlers: list[Handler], r
 
                 finding = replace(finding, message=finding.message.replace("{timeout}", f"{timeout} s"))
             out.append(finding)
+        if any(RISK in f.message for f in out[first:]):
+            out[first:] = fill_risks(out[first:], path)
     return out
 
 

@@ -58,9 +58,16 @@ def collect_files(paths: Iterable[Path], exclude: Iterable[str]) -> tuple[list[s
             continue
         for directory, dirnames, filenames in os.walk(path_str, onerror=None, followlinks=False):
             dirnames[:] = sorted(d for d in dirnames if not excluded(d, os.path.join(directory, d)))
+            absolute = None
             for name in sorted(filenames):
                 if name.endswith(".py") and not excluded(name, os.path.join(directory, name)):
-                    add(os.path.join(directory, name))
+                    # abspath(join(directory, name)) == join(abspath(directory), name) for a
+                    # plain file name: normalise the directory once, not every file.
+                    absolute = absolute or os.path.abspath(directory)
+                    full = os.path.join(absolute, name)
+                    if full not in seen:
+                        seen.add(full)
+                        files.append(full)
     return files, problems
 
 
@@ -139,19 +146,18 @@ def _analyze_bytes(path: str, shown: str, data: bytes, settings: Settings, force
         if prescanned is not None and force:
             # The scan already ran on these bytes and found nothing wrong.
             handler_hints, imports, syntax_error, needs_libcst = prescanned.handler_names, prescanned.imports, None, False
-            tree = None
         else:
             quick = scan(shown, text)
             if quick.parse_error is not None:
                 summary.errors.append(quick.parse_error)
                 return summary
             handler_hints, imports = quick.handler_hints, quick.imports
-            syntax_error, needs_libcst, tree = quick.syntax_error, quick.needs_libcst_parse, quick.tree
+            syntax_error, needs_libcst = quick.syntax_error, quick.needs_libcst_parse
         summary.handler_names = handler_hints
         summary.imports = imports
         if force or handler_hints or needs_libcst:
             # CPython parsed it (or it was forced after a clean scan): libcst may skip validation.
-            full = analyze_module(shown, text, settings, RULE_CLASSES, tree, validate=needs_libcst)
+            full = analyze_module(shown, text, settings, RULE_CLASSES, validate=needs_libcst)
             full.path = path
             full.handler_names = handler_hints
             if not full.imports:
@@ -230,12 +236,33 @@ def _crashed(item: "Item") -> ModuleSummary:
 Item = tuple[str, str, bool, "ModuleSummary | None"]
 
 
-def _analyze_batch(settings: Settings, cache: Cache | None, batch: list[Item]) -> list[ModuleSummary]:
-    results = [analyze_file(path, shown, settings, force, cache, prescanned, lookup=False)
-               for path, shown, force, prescanned in batch]
+# Each worker's import resolver, for the run it works for (workers live for one run).
+_FINDERS: dict[tuple[str, bool], tuple[ModuleFinder, set[str]]] = {}
+
+
+def _analyze_batch(settings: Settings, cache: Cache | None, batch: list[Item], root: str = "",
+                   track: bool = False) -> tuple[list[tuple], list[str], bool]:
+    """Analyse `batch` in a worker. For a result whose imports the run will follow (a handler
+    module, or a forced analysis), the local modules it imports and the names its functions use
+    are resolved here too, so that the parent does not have to: ([(summary, local imports,
+    resolved names)], directories the resolution looked at, whether a symlink was among them)."""
+    finder, sent = _FINDERS.get((root, track)) or _FINDERS.setdefault((root, track), (ModuleFinder(Path(root), track=track), set()))
+    results = []
+    for path, shown, force, prescanned in batch:
+        summary = analyze_file(path, shown, settings, force, cache, prescanned, lookup=False)
+        local = resolved = None
+        if root and summary.analyzed and (force or summary.handler_names):
+            local = local_imports(summary, finder)
+            # What the dotted names its functions use resolve to, for the reachability walk.
+            names = {ref.replace("()", "") for info in summary.functions.values() for ref in info.refs
+                     if not ref.startswith(("@", "aws.")) and "." in ref.strip(".")}
+            resolved = {name: finder.resolve(path, name) for name in names}
+        results.append((summary, local, resolved))
     if not gc.isenabled():
         gc.collect(1)
-    return results
+    consulted = list(finder.consulted - sent)
+    sent.update(consulted)
+    return results, consulted, finder.volatile
 
 
 class Checker:
@@ -273,22 +300,23 @@ class Checker:
             self.stats.update(files=len(files), cached=len(files), run_cached=True)
             engine, found = record.findings, [Handler(*h) for h in record.handlers]
             closures = {path: set(names) for path, names in record.closures.items()}
+            # The LAM4xx checks read manifests and the installed packages: they run again,
+            # unless the run found no manifest at all and the folders searched are unchanged.
+            dependency = self._dependency_findings(found, closures)[0] if deps and not record.no_manifests else []
         else:
-            engine, found, closures = self._run_engine(files, forced, configured, deps, run_key)
-        findings = engine + self._filter(problems, {})
-        if deps:
-            findings += self._filter(self._dependency_findings(found, closures), {})
+            engine, found, dependency = self._run_engine(files, forced, configured, deps, run_key)
+        findings = engine + self._filter(problems, {}) + self._filter(dependency, {})
         return Report(sorted(set(findings)), len(files), found)
 
     def _run_engine(self, files: list[str], forced: set[str], configured: list[Handler], deps: bool,
-                    run_key: str | None) -> tuple[list[Finding], list[Handler], dict[str, set[str]]]:
-        """Analyse, join and filter: the engine's findings (filtered), the handlers, and for
-        each handler the top-level names its modules import (for the LAM4xx checks)."""
+                    run_key: str | None) -> tuple[list[Finding], list[Handler], list[Finding]]:
+        """Analyse, join and filter: the engine's findings (filtered), the handlers, and the
+        LAM4xx findings (not filtered)."""
         with _gc_tuned():
             return self._engine(files, forced, configured, deps, run_key)
 
     def _engine(self, files: list[str], forced: set[str], configured: list[Handler], deps: bool,
-                run_key: str | None) -> tuple[list[Finding], list[Handler], dict[str, set[str]]]:
+                run_key: str | None) -> tuple[list[Finding], list[Handler], list[Finding]]:
         finder = ModuleFinder(self.config.root, track=run_key is not None)
         summaries = self._analyze_all(files, forced, finder)
         problems = []
@@ -298,7 +326,7 @@ class Checker:
                 problems.append(tool_error(display_path(handler.path, self.cwd), "LAM907",
                     f"configured handler {handler.function!r} does not exist in this file; Lambda would fail every invocation with Runtime.HandlerNotFound"))
         found = discover_handlers({p: s for p, s in summaries.items() if s.analyzed}, configured)
-        project = Project(summaries, finder)
+        project = Project(summaries, finder, self._local_of, self._resolved_of)
         reach = project.reach(found)
         engine = self._filter(findings_for(summaries, found, reach, self.config.timeout) + problems, summaries)
         closures: dict[str, set[str]] = {}
@@ -307,15 +335,48 @@ class Checker:
                 if handler.path not in closures:
                     closures[handler.path] = {name.split(".")[0] for module in project._module_closure(handler.path)
                                               for name in project.summaries[module].imports if not name.startswith(".")}
+        dependency, any_manifest = self._dependency_findings(found, closures) if deps else ([], False)
         if run_key is not None and not finder.volatile:
             read = set(summaries) | {h.path for h in configured}
+            consulted = set(finder.consulted)
+            no_manifests = False
+            if deps and not any_manifest:
+                searched = self._manifest_folders(found)
+                if searched is not None:
+                    no_manifests = True
+                    consulted |= searched
+                    read |= {os.path.join(folder, "pyproject.toml") for folder in searched}
             record = RunRecord(files=files, signatures={path: signature(path) for path in sorted(read)},
-                               directories={d: signature(d) for d in sorted(finder.consulted)},
+                               directories={d: signature(d) for d in sorted(consulted)},
                                findings=engine, handlers=[astuple(h) for h in found],
                                closures={path: sorted(names) for path, names in closures.items()},
-                               recorded_ns=time.time_ns())
+                               no_manifests=no_manifests, recorded_ns=time.time_ns())
             self.cache.store_run(run_key, record)
-        return engine, found, closures
+        return engine, found, dependency
+
+    def _manifest_folders(self, handlers: list[Handler]) -> set[str] | None:
+        """The folders deps.find_requirement_files looks in for these handlers (each handler's
+        folder and its parents up to the checked root, resolved as it resolves them): while
+        their entries and pyproject.toml files are unchanged, a run that found no manifest
+        would find none again. None when a symlink among their entries makes that unsure."""
+        folders: set[str] = set()
+        for handler in handlers:
+            folder = os.path.realpath(os.path.dirname(handler.path))
+            stop = os.path.realpath(str(self._checked_root(handler.path)))
+            while folder not in folders:
+                folders.add(folder)
+                parent = os.path.dirname(folder)
+                if folder == stop or parent == folder:
+                    break
+                folder = parent
+        for folder in folders:
+            try:
+                with os.scandir(folder) as entries:
+                    if any(entry.is_symlink() for entry in entries):
+                        return None
+            except OSError:
+                return None
+        return folders
 
     def _run_identity(self, paths: list[Path], configured: list[Handler]) -> str:
         """Everything besides file contents and directory entries that a run's result depends
@@ -330,8 +391,9 @@ class Checker:
         )
         return json.dumps(parts, default=repr)
 
-    def _dependency_findings(self, handlers: list[Handler], closures: dict[str, set[str]]) -> list[Finding]:
-        """LAM4xx on the requirement files that describe each handler's function."""
+    def _dependency_findings(self, handlers: list[Handler], closures: dict[str, set[str]]) -> tuple[list[Finding], bool]:
+        """LAM4xx on the requirement files that describe each handler's function, and whether
+        any handler has such a file."""
         from ..deps import check_requirements, deps_options_from_config, find_requirement_files
 
         options = deps_options_from_config(self.config.tables.get("deps", {}), base=self.config.root)
@@ -347,7 +409,7 @@ class Checker:
                 imported |= closures.get(path, set())
             shown = Path(display_path(str(manifest), self.cwd))
             findings += check_requirements(shown, handler_imports=imported, options=options)
-        return findings
+        return findings, bool(by_manifest)
 
     def _checked_root(self, path: str) -> Path:
         """The deepest directory the user asked to check that holds `path`: manifests above it
@@ -402,25 +464,31 @@ class Checker:
             clean = earlier if earlier is not None and not earlier.errors else None
             schedule(todo_second, second, path, True, clean)
 
-        def follow(summary: ModuleSummary) -> None:
+        def follow(summary: ModuleSummary, local: set[str] | None) -> None:
             if summary.path not in followed:
                 followed.add(summary.path)
-                for path in sorted(local_imports(summary, finder)):
+                if local is None:
+                    local = local_imports(summary, finder)
+                self._local_of[summary.path] = local
+                for path in sorted(local):
                     want(path)
 
-        def arrived(summary: ModuleSummary, is_first: bool) -> None:
+        def arrived(summary: ModuleSummary, is_first: bool, local: set[str] | None = None,
+                    resolved: dict | None = None) -> None:
             path = summary.path
+            if resolved is not None:
+                self._resolved_of[path] = resolved
             if is_first:
                 first[path] = summary
                 if path in waiting:
                     waiting.discard(path)
                     want(path)
                 if summary.analyzed and (summary.handler_names or path in forced):
-                    follow(summary)
+                    follow(summary, local)
             else:
                 second[path] = summary
                 if summary.analyzed:
-                    follow(summary)
+                    follow(summary, local)
 
         def schedule(queue: deque, into: dict, path: str, force: bool, prescanned: ModuleSummary | None) -> None:
             shown = display_path(path, self.cwd)
@@ -429,11 +497,13 @@ class Checker:
                 hit = cached_result(path, shown, settings, force, cache)
                 if hit is not None:
                     self.stats["cached"] += 1
-                    done_items.append((hit, into is first))
+                    done_items.append((hit, into is first, None))
                     return
             queue.append((path, shown, force, prescanned))
 
-        done_items: list[tuple[ModuleSummary, bool]] = []
+        done_items: deque[tuple[ModuleSummary, bool, set[str] | None]] = deque()
+        self._local_of: dict[str, set[str]] = {}
+        self._resolved_of: dict[str, dict] = {}
         for path in files:
             schedule(todo_first, first, path, path in forced, None)
         self._total = len(files)
@@ -442,8 +512,7 @@ class Checker:
         def drain() -> None:
             # Results found in the cache are handled like results from a worker.
             while done_items:
-                summary, is_first = done_items.pop(0)
-                arrived(summary, is_first)
+                arrived(*done_items.popleft())
                 self._done += 1
             self._total = self._done + len(todo_first) + len(todo_second) + in_flight_items[0] + len(waiting)
             self._tick(self._done, max(self._total, self._done))
@@ -456,10 +525,10 @@ class Checker:
                 queue, is_first = (todo_second, False) if todo_second else (todo_first, True)
                 path, shown, force, prescanned = queue.popleft()
                 self.stats["analysed"] += 1
-                done_items.append((analyze_file(path, shown, settings, force, cache, prescanned, lookup=False), is_first))
+                done_items.append((analyze_file(path, shown, settings, force, cache, prescanned, lookup=False), is_first, None))
                 drain()
         elif pending:
-            self._run_pool(todo_first, todo_second, done_items, drain, in_flight_items)
+            self._run_pool(todo_first, todo_second, done_items, drain, in_flight_items, finder)
         if cache is not None and self.stats["analysed"]:
             cache.prune()
         summaries = {path: second.get(path, first[path]) for path in files}
@@ -467,8 +536,8 @@ class Checker:
             summaries[path] = second[path]
         return summaries
 
-    def _run_pool(self, todo_first: deque, todo_second: deque, done_items: list, drain: Callable[[], None],
-                  in_flight_items: list[int]) -> None:
+    def _run_pool(self, todo_first: deque, todo_second: deque, done_items: deque, drain: Callable[[], None],
+                  in_flight_items: list[int], finder: ModuleFinder) -> None:
         """Feed the worker pool: forced analyses of imported modules first (they are the long
         ones, and they are found while the first pass runs), then first-pass files, in chunks
         that shrink as the queue drains; a few chunks in flight per worker so that none waits.
@@ -500,7 +569,8 @@ class Checker:
                                 queue, size, is_first = todo_first, max(1, min(32, len(todo_first) // (jobs * 4))), True
                             batch, alone = [queue.popleft() for _ in range(min(size, len(queue)))], False
                             self.stats["analysed"] += len(batch)
-                        running[pool.submit(_analyze_batch, self.settings, self.cache, batch)] = (batch, is_first, alone)
+                        running[pool.submit(_analyze_batch, self.settings, self.cache, batch, str(finder.root),
+                                            finder.track)] = (batch, is_first, alone)
                         in_flight_items[0] += len(batch)
                         if alone:
                             break
@@ -510,20 +580,22 @@ class Checker:
                         batch, is_first, alone = running.pop(future)
                         in_flight_items[0] -= len(batch)
                         try:
-                            results = future.result()
+                            results, consulted, volatile = future.result()
+                            finder.consulted.update(consulted)
+                            finder.volatile = finder.volatile or volatile
                         except (BrokenProcessPool, Exception):
                             broken = broken or isinstance(future.exception(), BrokenProcessPool)
                             if alone:
-                                results = [_crashed(batch[0])]
+                                results = [(_crashed(batch[0]), None, None)]
                             else:
                                 suspects.extend((item, is_first) for item in batch)
                                 continue
-                        done_items.extend((summary, is_first) for summary in results)
+                        done_items.extend((summary, is_first, local, resolved) for summary, local, resolved in results)
                     if broken:
                         for batch, is_first, alone in running.values():
                             in_flight_items[0] -= len(batch)
                             if alone:
-                                done_items.append((_crashed(batch[0]), is_first))
+                                done_items.append((_crashed(batch[0]), is_first, None))
                             else:
                                 suspects.extend((item, is_first) for item in batch)
                         running.clear()

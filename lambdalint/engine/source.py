@@ -95,7 +95,6 @@ class Scan:
     parse_error: Finding | None = None
     needs_libcst_parse: bool = False  # ast could not parse it; libcst (newer grammar) may
     syntax_error: Finding | None = None  # ast's report, used if libcst cannot parse it either
-    tree: ast.Module | None = None  # the parsed module, for reuse within the same analysis
 
 
 def scan(path: str, text: str) -> Scan:
@@ -121,7 +120,7 @@ def scan(path: str, text: str) -> Scan:
         return Scan([], hints, tool_error(path, "LAM905", "expressions nest too deeply to parse; CPython fails to compile this module too — flatten the expression"))
     except ValueError as exc:  # e.g. source with NUL that slipped through a coding cookie
         return Scan([], hints, tool_error(path, "LAM903", f"{exc}"))
-    return Scan(_ast_imports(tree), hints, tree=tree)
+    return Scan(_ast_imports(tree), hints)
 
 
 _BODIES = ("body", "handlers", "orelse", "finalbody", "cases")

@@ -31,6 +31,10 @@ class Rule(cst.BatchableCSTVisitor):
 
 
 _SCOPE_NODES = (cst.FunctionDef, cst.ClassDef, cst.Lambda)
+# Exact classes (libcst's parser builds no subclasses of them): a set lookup instead of an
+# isinstance() through ABCMeta for every node walked.
+_SCOPE_CLASSES = frozenset(_SCOPE_NODES)
+_LOOP_CLASSES = frozenset({cst.For, cst.While})
 
 
 def walk_body(node: cst.CSTNode, *, into_loops: bool = True) -> Iterator[cst.CSTNode]:
@@ -39,10 +43,10 @@ def walk_body(node: cst.CSTNode, *, into_loops: bool = True) -> Iterator[cst.CST
     stack = list(reversed(children(node)))
     while stack:
         child = stack.pop()
-        if isinstance(child, _SCOPE_NODES):
+        if child.__class__ in _SCOPE_CLASSES:
             continue
         yield child
-        if not into_loops and isinstance(child, (cst.For, cst.While)):
+        if not into_loops and child.__class__ in _LOOP_CLASSES:
             continue
         stack.extend(reversed(children(child)))
 
