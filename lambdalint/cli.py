@@ -17,7 +17,30 @@ from .errors import EXIT_FINDINGS, EXIT_OK, LambdalintError
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
 
-@click.group(context_settings=CONTEXT)
+class _Commands(click.Group):
+    """A group whose other commands (cost model, profiler, dependencies, CI gate) are imported
+    when they are used: `lambdalint check`, run on every commit, does not pay for loading them."""
+
+    LAZY = {
+        "cost": ("lambdalint.cli_cost", "cost_command"),
+        "profile": ("lambdalint.cli_profile", "profile_command"),
+        "deps": ("lambdalint.cli_deps", "deps_command"),
+        "ci": ("lambdalint.cli_ci", "ci_command"),
+    }
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *self.LAZY})
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name not in self.commands and name in self.LAZY:
+            import importlib
+
+            module, attribute = self.LAZY[name]
+            self.add_command(getattr(importlib.import_module(module), attribute), name)
+        return super().get_command(ctx, name)
+
+
+@click.group(cls=_Commands, context_settings=CONTEXT)
 @click.version_option(__version__, prog_name="lambdalint")
 def main() -> None:
     """lambdalint: what your AWS Lambda handlers will do to you in production.
@@ -225,21 +248,6 @@ def rule(code) -> None:
     parts += ["", f"Suppress on a line with `# noqa: {info.code}`."]
     click.echo("\n".join(parts))
 
-
-def _register() -> None:
-    """Commands that live in their own modules (cost model, profiler, dependencies)."""
-    from .cli_cost import cost_command
-    from .cli_ci import ci_command
-    from .cli_deps import deps_command
-    from .cli_profile import profile_command
-
-    main.add_command(cost_command)
-    main.add_command(profile_command)
-    main.add_command(deps_command)
-    main.add_command(ci_command)
-
-
-_register()
 
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -124,6 +124,22 @@ def test_help_documents_every_option(repo):
         assert option in result.stdout
 
 
+def test_every_command_is_listed_and_check_loads_only_what_it_uses(repo):
+    listed = run(["--help"], repo).stdout
+    for command in ("check", "rules", "rule", "cost", "profile", "deps", "ci"):
+        assert f"  {command} " in listed, command
+    for command in ("cost", "profile", "deps", "ci"):
+        help_text = run([command, "--help"], repo)
+        assert help_text.returncode == 0 and "--help" in help_text.stdout, command
+    # `check` runs on every commit: the other commands' modules (and YAML, when no template is
+    # there) stay unloaded.
+    probe = ("import sys\nfrom lambdalint.cli import main\n"
+             "try:\n    main(['check', 'clean', '--no-cache', '--jobs', '1'])\nexcept SystemExit:\n    pass\n"
+             "print(sorted(m for m in sys.modules if m.startswith(('lambdalint.cli_', 'lambdalint.profiler', 'yaml'))))")
+    loaded = subprocess.run([sys.executable, "-c", probe], cwd=repo, capture_output=True, text=True, timeout=120)
+    assert loaded.stdout.strip().splitlines()[-1] == "['lambdalint.cli_errors']", loaded.stdout + loaded.stderr
+
+
 def test_bad_files_are_findings_not_tracebacks(repo):
     broken = repo / "broken"
     broken.mkdir()

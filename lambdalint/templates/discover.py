@@ -9,14 +9,14 @@ from __future__ import annotations
 import datetime as dt
 import fnmatch
 import os
+import re
+from functools import lru_cache
 from pathlib import Path
 from typing import Iterable, Sequence
 
 from ..config import DEFAULT_EXCLUDES, Config
 from ..engine.project import Handler
 from ..findings import Finding, Severity
-from . import sam, serverless
-from .loader import TemplateSyntaxError, load
 from .model import FunctionConfig
 from .rules import display, filter_findings, handler_problem, template_findings
 
@@ -28,8 +28,13 @@ SKIP_DIRS = frozenset({".aws-sam", "cdk.out", "node_modules", ".serverless", *DE
 _TEMPLATE_MARKERS = ("Resources", "AWSTemplateFormatVersion", "Transform", "functions:", "provider:")
 
 
+_TEMPLATE_NAME = re.compile("|".join(fnmatch.translate(p) for p in (*TEMPLATE_NAMES, *TEMPLATE_PATTERNS)))
+
+
 def is_template_name(name: str) -> bool:
-    return name in TEMPLATE_NAMES or any(fnmatch.fnmatch(name, p) for p in TEMPLATE_PATTERNS)
+    # fnmatch's own rule (case-folded on case-insensitive systems), in one compiled pattern:
+    # `check` runs this for every file of the tree.
+    return _TEMPLATE_NAME.match(os.path.normcase(name)) is not None
 
 
 def find_templates(paths: Iterable[Path], exclude: Sequence[str] = ()) -> list[Path]:
@@ -51,11 +56,21 @@ def find_templates(paths: Iterable[Path], exclude: Sequence[str] = ()) -> list[P
 
 
 def _excluded(name: str, patterns: Sequence[str]) -> bool:
-    return any(fnmatch.fnmatch(name, p) for p in patterns)
+    return bool(patterns) and _exclusion(tuple(patterns)).match(os.path.normcase(name)) is not None
+
+
+@lru_cache(maxsize=8)
+def _exclusion(patterns: tuple[str, ...]) -> re.Pattern:
+    """The exclude patterns as one regular expression (fnmatch's translation of each)."""
+    return re.compile("|".join(fnmatch.translate(os.path.normcase(p)) for p in patterns))
 
 
 def read_template(path: Path) -> tuple[list[FunctionConfig], list[Finding]]:
     """The functions of one template file, or a LAM600 finding saying why it cannot be read."""
+    # The YAML reader and the template models load only when a template is there to read.
+    from . import sam, serverless
+    from .loader import TemplateSyntaxError, load
+
     try:
         text = path.read_bytes().decode("utf-8-sig")
     except OSError as exc:
