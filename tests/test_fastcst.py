@@ -180,3 +180,16 @@ def test_simple_string_value_is_evaluated_value(literal):
     node = cst.parse_expression(literal)
     assert simple_string_value(node) == node.evaluated_value
     assert type(simple_string_value(node)) is type(node.evaluated_value)
+
+
+def test_a_class_whose_fields_disagree_with_libcst_falls_back_to_libcsts_children(monkeypatch):
+    # As if a libcst release had reordered BinaryOperation's children: the first node of the
+    # class met by a walk is compared with libcst's own `children`, and the class then uses those.
+    monkeypatch.setitem(fastcst._FIELDS, cst.BinaryOperation, ("right", "left"))
+    monkeypatch.setattr(fastcst, "_CHECKED", set())
+    monkeypatch.setattr(fastcst, "_PLANS", {})
+    module = cst.parse_module("x = first + second\n")
+    with fastcst.Tree(module) as tree:
+        operation = next(node for node, entering in tree.events if isinstance(node, cst.BinaryOperation))
+        assert [n.value for n in fastcst.children(operation)] == ["first", "second"]
+    assert fastcst._FIELDS[cst.BinaryOperation] is None

@@ -186,22 +186,29 @@ def is_shipping_requirements_file(path: Path) -> bool:
     return not _DEV_FILE.search(name[len("requirements"):-len(".txt")])
 
 
-def find_requirement_files(handler: Path, *, root: Path | None = None) -> list[Path]:
+def find_requirement_files(handler: Path, *, root: Path | None = None,
+                           memo: dict[Path, tuple[list[Path], bool]] | None = None) -> list[Path]:
     """The manifests that say what the handler's function ships.
 
     Looks in the handler's folder, then each parent up to `root` (default: the first folder
     holding a pyproject.toml or .git), and returns the first folder's shipping requirements
     files (requirements.txt, requirements-prod.txt, ...; not -dev/-test ones) or, when it has
     none, its pyproject.toml with dependencies, or its lock file.
+    `memo`: what each folder held, shared by the calls for the handlers of one run (their
+    folders have parents in common).
     """
     folder = Path(handler).resolve()
     folder = folder if folder.is_dir() else folder.parent
     stop = Path(root).resolve() if root is not None else None
     while True:
-        found = _manifests_in(folder)
+        known = memo.get(folder) if memo is not None else None
+        if known is None:
+            known = (_manifests_in(folder), (folder / "pyproject.toml").exists() or (folder / ".git").exists())
+            if memo is not None:
+                memo[folder] = known
+        found, at_top = known
         if found:
             return found if Path(handler).is_absolute() else [_relative(p) for p in found]
-        at_top = (folder / "pyproject.toml").exists() or (folder / ".git").exists()
         if folder == stop or at_top or folder.parent == folder:
             return []
         folder = folder.parent

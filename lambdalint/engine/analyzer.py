@@ -9,6 +9,7 @@ knows which handlers reach which functions across files.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import Iterable, Sequence
 
 import libcst as cst
@@ -278,13 +279,19 @@ def analyze_module(path: str, text: str, settings: Settings, rule_classes: Seque
     except RecursionError:
         summary.errors.append(tool_error(path, "LAM905", "expressions nest too deeply to analyse; CPython fails to compile this module too — flatten the expression"))
         return summary
-    active = tuple(cls for cls in rule_classes if set(cls.CODES) & settings.enabled)
+    active = _active(tuple(rule_classes), settings.enabled)
     collector = BindingCollector()
     # The binding pre-pass runs while the tree is walked; the walk records, for the batched
     # pass, the nodes the summary visitor and the active rules handle.
     with fastcst.Tree(module, collector, ((SummaryVisitor, *active), _CONTEXT_NODES)) as tree:
         _run_visitors(summary, tree, collector, path, text, settings, active)
     return summary
+
+
+@lru_cache(maxsize=16)
+def _active(rule_classes: tuple[type, ...], enabled: frozenset[str]) -> tuple[type, ...]:
+    """The rule classes with at least one enabled code."""
+    return tuple(cls for cls in rule_classes if set(cls.CODES) & enabled)
 
 
 # Node types ModuleContext.enter/leave act on (the batched pass calls them for these only).

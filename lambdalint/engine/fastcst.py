@@ -7,7 +7,9 @@ parse itself. lambdalint only reads trees, so this module walks them directly:
 * `child_fields(cls)`: the fields of a node class that hold child nodes, in the order libcst
   visits them (the order of the keyword arguments in that class's `_visit_and_replace_children`,
   read once from libcst's own source; a class whose source cannot be read falls back to libcst's
-  `children`).
+  `children`). The first node of each class a process meets is checked against libcst's own
+  `children`: should a libcst release visit a class's children differently, that class falls
+  back to `children` (slower, never wrong).
 * `Tree`: one iterative pass over a module records, for every node, its children and the
   enter/leave event sequence of a depth-first traversal. The binding pre-pass and the batched
   rule pass then replay that sequence, dispatching only the node types some visitor handles.
@@ -188,6 +190,23 @@ def compute_children(node: cst.CSTNode) -> list[cst.CSTNode]:
     return out
 
 
+_CHECKED: set[type] = set()
+
+
+def _check_fields(node: cst.CSTNode) -> None:
+    """The first time a node class is met in this process, compare what its child fields give
+    with libcst's own `children` for that node: a libcst release that visits its children in
+    another way then costs speed (the class falls back to `children`), never correctness."""
+    cls = node.__class__
+    if cls in _CHECKED:
+        return
+    _CHECKED.add(cls)
+    got = compute_children(node)
+    wanted = [child for child in node.children if child.__class__ not in TRIVIA]
+    if len(got) != len(wanted) or any(a is not b for a, b in zip(got, wanted)):
+        _FIELDS[cls] = None
+
+
 # The children of the tree being analysed, by node id (filled by Tree, cleared by Tree.close).
 _KIDS: dict[int, list[cst.CSTNode]] = {}
 _PARENTS: dict[int, cst.CSTNode] = {}  # id(node) -> its parent (non-trivia nodes only)
@@ -237,7 +256,7 @@ class Tree:
                 continue
             steps = get_steps(cls)
             if steps is None:
-                steps = plan.add(cls)
+                steps = plan.add(cls, item)
             enter_fn, record_enter, leave_fn, record_leave, fields = steps
             if enter_fn is not None:
                 enter_fn(visitor, item)
@@ -297,19 +316,27 @@ class Tree:
         calls, given that `before`/`after` do nothing for node types outside `hooked`.
         The tree must have been recorded for these visitor classes and hooks (or for all)."""
         hooked = frozenset(hooked)
-        if self.recorded is not None and self.recorded != (tuple(type(v) for v in visitors), hooked):
+        classes = tuple(type(v) for v in visitors)
+        if self.recorded is not None and self.recorded != (classes, hooked):
             raise ValueError("Tree.visit_batched: the tree was recorded for other visitors")
-        named = [(v, visitor_method_names(type(v))) for v in visitors]
+        # Which visitor methods each node class gets is worked out once per set of visitor
+        # classes (names), and bound to this file's visitor instances once per node class.
+        names = _dispatch_names(classes, hooked)
         per_class: dict[type, tuple | None] = {}
 
         def calls_for(cls: type) -> tuple | None:
-            name = cls.__name__
-            enters = tuple(getattr(v, "visit_" + name) for v, names in named if "visit_" + name in names)
-            leaves = tuple(getattr(v, "leave_" + name) for v, names in named if "leave_" + name in names)
-            if cls in hooked:
+            spec = names.get(cls)
+            if spec is None:
+                spec = names[cls] = _dispatch_spec(cls, classes, hooked)
+            if spec is False:
+                return None
+            enter_names, leave_names, hook = spec
+            enters = tuple(getattr(visitors[i], name) for i, name in enter_names)
+            leaves = tuple(getattr(visitors[i], name) for i, name in leave_names)
+            if hook:
                 enters, leaves = (before,) + enters, leaves + (after,)
             # Indexed by `entering`: [0] on leave, [1] on enter.
-            return (leaves, enters) if enters or leaves else None
+            return (leaves, enters)
 
         for node, entering in self.events:
             cls = node.__class__
@@ -320,6 +347,28 @@ class Tree:
             if calls is not None:
                 for fn in calls[entering]:
                     fn(node)
+
+
+_DISPATCH: dict[tuple, dict[type, tuple | bool]] = {}
+
+
+def _dispatch_names(classes: tuple[type, ...], hooked: frozenset[type]) -> dict[type, tuple | bool]:
+    key = (classes, hooked)
+    found = _DISPATCH.get(key)
+    if found is None:
+        found = _DISPATCH[key] = {}
+    return found
+
+
+def _dispatch_spec(cls: type, classes: tuple[type, ...], hooked: frozenset[type]) -> tuple | bool:
+    """((visitor index, visit_ method name), ...), (... leave_ ...), hooked?) for nodes of
+    `cls`, or False when nothing is called for them."""
+    name = cls.__name__
+    methods = [visitor_method_names(c) for c in classes]
+    enters = tuple((i, "visit_" + name) for i, found in enumerate(methods) if "visit_" + name in found)
+    leaves = tuple((i, "leave_" + name) for i, found in enumerate(methods) if "leave_" + name in found)
+    hook = cls in hooked
+    return (enters, leaves, hook) if enters or leaves or hook else False
 
 
 class _Plan(dict):
@@ -339,7 +388,9 @@ class _Plan(dict):
             self.enter_names = {n[6:] for n in names if n.startswith("visit_")}
             self.leave_names = {n[6:] for n in names if n.startswith("leave_")}
 
-    def add(self, cls: type) -> tuple:
+    def add(self, cls: type, sample: cst.CSTNode | None = None) -> tuple:
+        if sample is not None:
+            _check_fields(sample)
         name = cls.__name__
         enter_fn = getattr(self.visitor_class, "visit_" + name) if "visit_" + name in self.visitor_names else None
         leave_fn = getattr(self.visitor_class, "leave_" + name) if "leave_" + name in self.visitor_names else None

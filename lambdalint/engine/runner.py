@@ -398,9 +398,10 @@ class Checker:
 
         options = deps_options_from_config(self.config.tables.get("deps", {}), base=self.config.root)
         by_manifest: dict[Path, set[str]] = {}
+        folders: dict = {}
         for handler in handlers:
             root = self._checked_root(handler.path)
-            for manifest in find_requirement_files(Path(handler.path), root=root):
+            for manifest in find_requirement_files(Path(handler.path), root=root, memo=folders):
                 by_manifest.setdefault(manifest, set()).add(handler.path)
         findings: list[Finding] = []
         for manifest, handler_paths in sorted(by_manifest.items()):
