@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import resource
 import signal
 import sys
 import time
@@ -22,7 +23,7 @@ from lambdalint.cli_profile import profile_command  # noqa: E402
 from lambdalint.profiler.context import LambdaContext  # noqa: E402
 from lambdalint.profiler.harness import HandlerSpec, ProfileSpec, group_members, run_profile  # noqa: E402
 from lambdalint.profiler.initestimate import estimate_init, published_init_ms  # noqa: E402
-from lambdalint.profiler.limits import DutyCycle, cpu_share, detect_backend  # noqa: E402
+from lambdalint.profiler.limits import DutyCycle, cpu_share, detect_backend, rlimit_data_bytes  # noqa: E402
 from lambdalint.profiler.recommend import Recommendation, TierPoint, recommend  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -57,18 +58,78 @@ def write_handler(tmp_path: Path, source: str, name: str = "app.py") -> str:
 # --- real child processes ------------------------------------------------------------------
 
 
-def test_300mb_allocator_is_oom_at_256_and_fine_at_1024():
-    run = profile("alloc_300mb.py:handler", [128, 256, 1024], invocations=1)
+def test_300mb_allocator_is_oom_at_128_and_256_and_fine_at_1024():
+    run = profile("alloc_300mb.py:handler", [128, 256, 1024], invocations=1, timeout=30)
     tiny, small, large = run.tiers
-    assert small.oom and not small.timed_out and not small.ok
-    assert small.error["errorType"] == "Runtime.OutOfMemory"
-    assert "256 MB" in small.error["errorMessage"] and small.error["requestId"]
+    for tier in (tiny, small):
+        assert tier.oom and not tier.timed_out and not tier.ok, tier
+        assert tier.error["errorType"] == "Runtime.OutOfMemory"
+        assert f"{tier.memory_mb} MB" in tier.error["errorMessage"] and tier.error["requestId"]
     assert not large.oom and large.ok and large.errors == 0
     assert large.peak_rss_mb >= 300
-    if run.backend.memory == "rlimit":
-        # 300 MB is past the RLIMIT_DATA backstop (2 x 128 MB): MemoryError, with its traceback
-        assert tiny.oom and any("alloc_300mb.py" in line for line in tiny.error["stackTrace"])
     assert_nothing_left(run)
+
+
+def test_hello_at_128mb_is_not_oom_when_the_harness_itself_is_big():
+    """A spawned child's rusage peak includes its parent's (carried across fork + exec): a
+    hello world profiled from a 200 MB process (a long pytest session, say) was reported out
+    of memory at 128 MB. Its peak must be its own."""
+    size = 200 * 1024 * 1024
+    ballast = bytearray(size)
+    ballast[::4096] = b"\x01" * len(range(0, size, 4096))  # touch every page: resident
+    assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss > 128 * 1024
+    run = profile("hello.py:handler", [128], invocations=2, timeout=30)
+    del ballast
+    (tier,) = run.tiers
+    assert not tier.oom and tier.ok and tier.errors == 0, (tier.error, tier.peak_rss_mb)
+    assert 0 < tier.peak_rss_mb < 128
+    assert_nothing_left(run)
+
+
+def test_thread_pool_at_128mb_is_not_oom(tmp_path):
+    """40 live threads map 40 x 8 MiB of stack: writable address space that counts against
+    RLIMIT_DATA, though only a few MB are resident. A backstop of twice the tier refused the
+    ~28th thread at 128 MB; Lambda, which counts memory used, runs them all."""
+    source = (
+        "import threading\n"
+        "from concurrent.futures import ThreadPoolExecutor\n"
+        "N = 40\n"
+        "def handler(event, context):\n"
+        "    barrier = threading.Barrier(N)\n"
+        "    def work(i):\n"
+        "        data = [bytearray(512) for _ in range(50)]  # small mallocs: a malloc arena each\n"
+        "        barrier.wait(timeout=20)  # all N threads alive at once\n"
+        "        return len(data)\n"
+        "    with ThreadPoolExecutor(max_workers=N) as pool:\n"
+        "        done = sum(pool.map(work, range(N)))\n"
+        "    return {'threads': N, 'done': done}\n"
+    )
+    run = profile(write_handler(tmp_path, source), [128], invocations=1, timeout=60)
+    (tier,) = run.tiers
+    assert not tier.oom and tier.ok and tier.errors == 0, (tier.error, tier.log_tail)
+    assert json.loads(tier.result) == {"threads": 40, "done": 2000}
+    assert tier.peak_rss_mb < 128
+    assert_nothing_left(run)
+
+
+def test_runaway_allocation_hits_the_backstop_with_a_traceback(tmp_path):
+    if detect_backend("auto").memory != "rlimit":
+        pytest.skip("the RLIMIT_DATA backstop is only used without a cgroup v2 memory controller")
+    source = "def handler(event, context):\n    return len(bytearray(4 * 1024 ** 3))\n"
+    run = profile(write_handler(tmp_path, source), [128], invocations=1, timeout=30)
+    (tier,) = run.tiers
+    # 4 GiB is past the backstop: the allocation fails at once, before anything is resident
+    assert tier.oom and not tier.ok and tier.error["errorType"] == "Runtime.OutOfMemory"
+    assert any("app.py" in line and "bytearray" in line for line in tier.error["stackTrace"])
+    assert_nothing_left(run)
+
+
+def test_rlimit_backstop_leaves_room_above_the_tier_for_thread_stacks():
+    mib = 1024 * 1024
+    for tier_mb in (128, 1024, 10240):
+        backstop = rlimit_data_bytes(tier_mb * mib)
+        assert backstop >= 2 * tier_mb * mib + 64 * 8 * mib  # 64 threads' default stacks
+    assert rlimit_data_bytes(128 * mib) < 1024 * mib  # still a backstop: a GiB is refused
 
 
 def test_sleeper_past_timeout_is_killed_within_3s_with_its_children():

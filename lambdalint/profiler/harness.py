@@ -21,6 +21,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import resource
 import select
 import shutil
 import signal
@@ -269,6 +270,8 @@ class _TierRun:
         self.finished_cleanly = False  # the runner said "done" or reported an init error
         self.in_flight: Optional[dict] = None  # the "start" message of the running invocation
         self.t_spawn = 0.0
+        self.reported_peak_kb = 0  # the highest VmHWM the runner reported (after init, each call)
+        self.harness_maxrss_kb = 0  # our own ru_maxrss once the child had exec'd (see _peak_rss_mb)
 
     def start(self) -> None:
         self.tmp = Path(tempfile.mkdtemp(prefix=f"lambdalint-profile-{self.memory_mb}mb-"))
@@ -304,6 +307,8 @@ class _TierRun:
             except OSError as exc:
                 raise ProfilerError(f"cannot start {self.spec.python}: {exc.strerror}") from None
         self.result.pid = self.proc.pid
+        # Popen returns after the exec: our peak now bounds what the child inherited (_peak_rss_mb).
+        self.harness_maxrss_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         self._close_fd(msg_w)  # our copies: EOF on msg_r must mean the child side closed
         self._close_fd(ctl_r)
         self.sandbox.attach(self.proc.pid)
@@ -347,6 +352,8 @@ class _TierRun:
     def _handle(self, msg: dict) -> Optional[float]:
         """Apply one runner message; return the next deadline, or None when the run is over."""
         kind, now, result = msg["t"], time.monotonic(), self.result
+        if isinstance(msg.get("peak_rss_kb"), int):
+            self.reported_peak_kb = max(self.reported_peak_kb, msg["peak_rss_kb"])
         between_calls = now + max(5.0, self.spec.timeout_s)
         if kind == "ready":
             result.interpreter_ms = (msg["main"] - self.t_spawn) * 1000.0
@@ -463,7 +470,7 @@ class _TierRun:
         self.result.wall_s = time.monotonic() - self.t_spawn
 
     def _reap(self) -> None:
-        """wait4 the child, for its exit status and its peak RSS (ru_maxrss, in KiB on Linux)."""
+        """wait4 the child, for its exit status and its rusage peak RSS (ru_maxrss, KiB on Linux)."""
         pid, deadline = self.proc.pid, time.monotonic() + 5.0
         while True:
             try:
@@ -477,15 +484,33 @@ class _TierRun:
             time.sleep(0.005)
         code = os.waitstatus_to_exitcode(status)
         self.proc.returncode = code
-        self._interpret_exit(code, usage.ru_maxrss / 1024.0)
+        self._interpret_exit(code, usage.ru_maxrss)
         self.proc = None
 
-    def _interpret_exit(self, code: int, maxrss_mb: float) -> None:
+    def _peak_rss_mb(self, maxrss_kb: int) -> Optional[float]:
+        """The child's peak resident memory, from what is known to be the child's own.
+
+        The runner reports its VmHWM after init and after every invocation, and the watchdog
+        reads it every 10 ms; together they see every peak except one in the last moments of
+        a child that then died without reporting. wait4's ru_maxrss would see that too, but it
+        also carries the peak of the address space the child replaced at exec, which after
+        fork/vfork is ours: a hello world spawned by a 200 MB harness "peaked" at 200 MB and
+        was reported out of memory at 128 MB. So ru_maxrss counts only when it exceeds our own
+        peak at spawn, which bounds that inherited part: then it is the child's (or its own
+        children's, which it includes as well). None when nothing of the child's was seen.
+        """
+        own_kb = max(self.reported_peak_kb, self.sandbox.peak_rss_bytes // 1024)
+        if maxrss_kb > self.harness_maxrss_kb:
+            own_kb = max(own_kb, maxrss_kb)
+        return own_kb / 1024.0 if own_kb else None
+
+    def _interpret_exit(self, code: int, maxrss_kb: int) -> None:
         result = self.result
         peak = self.sandbox.cgroup_peak_bytes()
-        result.peak_rss_mb = peak / (1024 * 1024) if peak else maxrss_mb
+        result.peak_rss_mb = peak / (1024 * 1024) if peak else self._peak_rss_mb(maxrss_kb)
         result.exit_status = f"exit status {code}" if code >= 0 else f"signal {-code}"
-        if self.backend.memory == "rlimit" and result.peak_rss_mb > self.memory_mb and not result.oom:
+        if (self.backend.memory == "rlimit" and result.peak_rss_mb is not None
+                and result.peak_rss_mb > self.memory_mb and not result.oom):
             return self._mark_oom()  # a spike the watchdog's last poll did not see: Lambda kills it
         if self.finished_cleanly or result.timed_out or result.oom:
             return

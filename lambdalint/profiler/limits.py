@@ -14,9 +14,15 @@ period). We reproduce it with, in order of preference:
 Memory is capped with cgroup v2 `memory.max` when available. Otherwise a watchdog kills the
 process group as soon as its peak resident size (VmHWM, which the kernel keeps exactly, so a
 short spike between two polls still counts) passes the tier, as Lambda's OOM kill would; an
-RLIMIT_DATA of twice the tier is only a backstop against allocating the machine's memory away
-between two polls. RLIMIT_DATA alone would be wrong: it counts address space mapped for data,
-not memory used (allocator arenas, thread stacks), and ran out at ~190 MB of RSS at 256 MB.
+RLIMIT_DATA well above the tier (`rlimit_data_bytes`) is only a backstop against allocating the
+machine's memory away between two polls. RLIMIT_DATA alone would be wrong: it counts writable
+private address space, not memory used, and ran out at ~190 MB of RSS at 256 MB. Most of that
+difference is thread stacks: each thread maps its whole default stack (RLIMIT_STACK, 8 MiB)
+writable, and it counts although almost none of it is ever touched. glibc's per-thread malloc
+arenas do not matter here: their 64 MiB reservations are PROT_NONE until used, so they grow
+VmSize, not VmData (measured: 24 threads added ~200 MB of VmData with or without
+MALLOC_ARENA_MAX=2, which is therefore not set: it would change the handler's allocator
+behaviour from Lambda's for nothing).
 The v1 memory controller is deliberately not used: nesting under whatever v1 memory cgroup the
 harness was started in (a container's, a CI runner's) is not ours to change, and the watchdog
 gives the same observable result.
@@ -323,7 +329,13 @@ def process_cpu_reader(pid: int) -> Callable[[], float]:
 
 
 def process_peak_rss_bytes(pid: int) -> int:
-    """Peak resident set size of `pid` so far (VmHWM in /proc/PID/status)."""
+    """Peak resident set size of `pid` since it exec'd (VmHWM in /proc/PID/status).
+
+    VmHWM belongs to the process's current address space, so it starts afresh at exec. The
+    rusage figure (ru_maxrss, also what wait4 returns) does not: the kernel carries the old
+    address space's peak across exec, and after fork/vfork that is the *parent's*, so a child
+    of a 200 MB harness reports at least 200 MB whatever it runs.
+    """
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmHWM:"):
             return int(line.split()[1]) * 1024
@@ -391,12 +403,27 @@ class DutyCycle:
 
 
 _MIB = 1024 * 1024
-_RLIMIT_HEADROOM = 2  # RLIMIT_DATA = this x the tier: a backstop, the watchdog enforces the tier
+_RLIMIT_HEADROOM = 2  # RLIMIT_DATA = this x the tier + thread stacks: a backstop only
+# Address space for 64 threads' default 8 MiB stacks (ThreadPoolExecutor alone may start 32):
+# it counts against RLIMIT_DATA but is not memory used, which only the watchdog judges.
+_THREAD_STACKS_BYTES = 64 * 8 * _MIB
 _tier_counter = iter(range(1, 1 << 62))
 
 
 def _write(path: Path, value: str) -> None:
     path.write_text(value)
+
+
+def rlimit_data_bytes(limit_bytes: int) -> int:
+    """The RLIMIT_DATA backstop of a tier capped at `limit_bytes` by the RSS watchdog.
+
+    RLIMIT_DATA counts writable private mappings, used or not: a handler that starts a thread
+    pool maps 8 MiB of stack per thread and touches a few KiB of each. At twice the tier alone,
+    ~28 threads exhausted it at 128 MB ("can't start new thread") with 20 MB resident, where
+    Lambda, which counts memory used, runs them. So the backstop adds room for thread stacks;
+    it still stops a runaway allocation (e.g. `bytearray(4 GiB)`) with a MemoryError at once.
+    """
+    return _RLIMIT_HEADROOM * limit_bytes + _THREAD_STACKS_BYTES
 
 
 class TierSandbox:
@@ -413,6 +440,7 @@ class TierSandbox:
         self.share = cpu_share(memory_mb, self.cores)
         self.limit_bytes = memory_mb * _MIB
         self.oom = False  # set by the watchdog when it killed the child for its memory
+        self.peak_rss_bytes = 0  # the highest VmHWM the watchdog read (it runs with "rlimit")
         self._cgroups: list[Path] = []
         self._cpu_dir: Optional[Path] = None
         self._memory_dir: Optional[Path] = None
@@ -457,7 +485,7 @@ class TierSandbox:
         """What the runner applies to itself before importing the handler."""
         config = {
             "cgroup_procs": [str(d / "cgroup.procs") for d in self._cgroups],
-            "rlimit_data_bytes": _RLIMIT_HEADROOM * self.limit_bytes if self.choice.memory == "rlimit" else None,
+            "rlimit_data_bytes": rlimit_data_bytes(self.limit_bytes) if self.choice.memory == "rlimit" else None,
         }
         cpu = pinned_cpu(self.share)
         if cpu is not None:
@@ -503,7 +531,8 @@ class TierSandbox:
             try:
                 if self.choice.memory == "rlimit" and now >= next_rss:
                     next_rss = now + _RSS_POLL_S
-                    if process_peak_rss_bytes(pid) > self.limit_bytes:
+                    self.peak_rss_bytes = max(self.peak_rss_bytes, process_peak_rss_bytes(pid))
+                    if self.peak_rss_bytes > self.limit_bytes:
                         self.oom = True
                         _signal_group(pid, signal.SIGKILL)
                         return

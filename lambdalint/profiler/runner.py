@@ -257,10 +257,20 @@ def _invoke(handler, event_text: str, context, index: int, config: dict) -> dict
     return outcome
 
 
-def _max_rss_kb() -> int:
-    import resource
+def _peak_rss_kb() -> int | None:
+    """Our peak resident size since exec (VmHWM), in KiB; None if /proc cannot tell.
 
-    return int(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+    Not getrusage's ru_maxrss: it keeps the peak of the address space we replaced at exec,
+    which after the harness's fork/vfork is the harness's own peak, not ours.
+    """
+    try:
+        with open("/proc/self/status") as fh:
+            for line in fh:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1])
+    except (OSError, IndexError, ValueError):
+        pass
+    return None
 
 
 def _initialise(config: dict, channel: _Channel):
@@ -277,16 +287,16 @@ def _initialise(config: dict, channel: _Channel):
     try:
         handler = _import_handler(config["module"], config["function"])
     except _InitFault as fault:
-        channel.send(t="init_error", error=fault.error, oom=False,
+        channel.send(t="init_error", error=fault.error, oom=False, peak_rss_kb=_peak_rss_kb(),
                      import_ms=(time.monotonic() - setup_done) * 1000.0)
         return None, context_module
     except MemoryError as exc:
-        channel.send(t="init_error", error=_error(exc), oom=True,
+        channel.send(t="init_error", error=_error(exc), oom=True, peak_rss_kb=_peak_rss_kb(),
                      import_ms=(time.monotonic() - setup_done) * 1000.0)
         return None, context_module
     import_ms = (time.monotonic() - setup_done) * 1000.0
     channel.send(t="ready", main=_T_MAIN, setup_ms=(setup_done - _T_MAIN) * 1000.0,
-                 import_ms=import_ms, modules=len(sys.modules), rss_kb=_max_rss_kb(), boosted=boosted)
+                 import_ms=import_ms, modules=len(sys.modules), peak_rss_kb=_peak_rss_kb(), boosted=boosted)
     return handler, context_module
 
 
@@ -312,10 +322,10 @@ def main(argv: list) -> int:
         context = make_context()
         channel.send(t="start", i=index, at=time.monotonic(), request_id=context.aws_request_id)
         outcome = _invoke(handler, event_text, context, index, config)
-        channel.send(t="end", **outcome)
+        channel.send(t="end", peak_rss_kb=_peak_rss_kb(), **outcome)
         if outcome["stop"]:
             break
-    channel.send(t="done", maxrss_kb=_max_rss_kb())
+    channel.send(t="done", peak_rss_kb=_peak_rss_kb())
     return 0
 
 
