@@ -17,6 +17,7 @@ from pathlib import Path
 from packaging.markers import InvalidMarker, Marker, UndefinedComparison, UndefinedEnvironmentName
 from packaging.utils import canonicalize_name
 
+from .names import LOCK_FILE_NAMES
 from .requirements import ParseProblem, TargetEnv
 
 if sys.version_info >= (3, 11):
@@ -24,7 +25,6 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - exercised on 3.10 only
     import tomli as tomllib
 
-LOCK_FILE_NAMES = ("poetry.lock", "uv.lock", "Pipfile.lock")
 _DEV_GROUPS = {"dev", "develop", "test", "tests", "lint", "docs", "typing"}
 
 

@@ -341,7 +341,7 @@ class Checker:
             consulted = set(finder.consulted)
             no_manifests = False
             if deps and not any_manifest:
-                searched = self._manifest_folders(found)
+                searched, _ = self._manifest_folders(found)
                 if searched is not None:
                     no_manifests = True
                     consulted |= searched
@@ -354,11 +354,14 @@ class Checker:
             self.cache.store_run(run_key, record)
         return engine, found, dependency
 
-    def _manifest_folders(self, handlers: list[Handler]) -> set[str] | None:
+    def _manifest_folders(self, handlers: list[Handler]) -> tuple[set[str] | None, bool]:
         """The folders deps.find_requirement_files looks in for these handlers (each handler's
         folder and its parents up to the checked root, resolved as it resolves them): while
         their entries and pyproject.toml files are unchanged, a run that found no manifest
-        would find none again. None when a symlink among their entries makes that unsure."""
+        would find none again. None when a symlink among their entries makes that unsure.
+        And whether any of them holds a file whose name a manifest may have."""
+        from ..deps.names import may_be_manifest
+
         folders: set[str] = set()
         for handler in handlers:
             folder = os.path.realpath(os.path.dirname(handler.path))
@@ -369,14 +372,17 @@ class Checker:
                 if folder == stop or parent == folder:
                     break
                 folder = parent
+        named = False
         for folder in folders:
             try:
                 with os.scandir(folder) as entries:
-                    if any(entry.is_symlink() for entry in entries):
-                        return None
+                    for entry in entries:
+                        if entry.is_symlink():
+                            return None, True
+                        named = named or may_be_manifest(entry.name)
             except OSError:
-                return None
-        return folders
+                return None, True
+        return folders, named
 
     def _run_identity(self, paths: list[Path], configured: list[Handler]) -> str:
         """Everything besides file contents and directory entries that a run's result depends
@@ -394,6 +400,8 @@ class Checker:
     def _dependency_findings(self, handlers: list[Handler], closures: dict[str, set[str]]) -> tuple[list[Finding], bool]:
         """LAM4xx on the requirement files that describe each handler's function, and whether
         any handler has such a file."""
+        if not self.config.tables.get("deps") and not self._manifest_folders(handlers)[1]:
+            return [], False  # nothing near the handlers is named like a manifest
         from ..deps import check_requirements, deps_options_from_config, find_requirement_files
 
         options = deps_options_from_config(self.config.tables.get("deps", {}), base=self.config.root)
