@@ -193,3 +193,37 @@ def test_a_class_whose_fields_disagree_with_libcst_falls_back_to_libcsts_childre
         operation = next(node for node, entering in tree.events if isinstance(node, cst.BinaryOperation))
         assert [n.value for n in fastcst.children(operation)] == ["first", "second"]
     assert fastcst._FIELDS[cst.BinaryOperation] is None
+
+
+def test_headers_place_a_compound_statement_on_its_header():
+    text = (
+        "import time\n\n\n"
+        "def handler(event, context):\n"
+        "    # wait for the job\n"
+        "    while True:  # forever\n"
+        "        time.sleep(1)\n"
+        "    for item in event['Records']:\n"
+        "        if item:\n"
+        "            pass\n"
+        "    while True:  # forever\n"
+        "        time.sleep(1)\n"
+    )
+    module = fastcst.parse_module(text)
+    reference = MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
+    loops = sorted((n for n in _all_nodes(module) if isinstance(n, (cst.While, cst.For, cst.If, cst.FunctionDef))),
+                   key=lambda n: reference[n].start.line)
+    with fastcst.Tree(module) as tree:
+        got = fastcst.headers(tree, loops, text)
+    first_while, second_while = [n for n in loops if isinstance(n, cst.While)]
+    (function,) = [n for n in loops if isinstance(n, cst.FunctionDef)]
+    (loop,) = [n for n in loops if isinstance(n, cst.For)]
+    (branch,) = [n for n in loops if isinstance(n, cst.If)]
+    # The first `while True:  # forever` has a comment above it: its header text is unique.
+    assert (got[first_while].start.line, got[first_while].start.column) == (6, 4)
+    assert (got[first_while].end.line, got[first_while].end.column) == (6, 15)
+    assert got[first_while].start == reference[first_while].start
+    # The second has the same text, and nothing before it tells them apart: left to positions().
+    assert second_while not in got
+    assert (got[loop].start.line, got[loop].start.column, got[loop].end.column) == (8, 4, 33)
+    assert (got[branch].start.line, got[branch].start.column, got[branch].end.column) == (9, 8, 16)
+    assert got[function].start == reference[function].start and got[function].end.line == 4

@@ -316,7 +316,10 @@ def _run_visitors(summary: ModuleSummary, tree: "fastcst.Tree", collector: Bindi
     if wanted:
         # Positions cost a code generation of the file up to the last reported node: only for
         # files that have something to report, and only as far as needed.
-        positions = fastcst.positions(tree, [c[0] for c in wanted], text)
+        # A finding on a loop (or another compound statement) is placed on its header.
+        nodes = [c[0] for c in wanted]
+        positions = fastcst.headers(tree, nodes, text)
+        positions.update(fastcst.positions(tree, [n for n in nodes if n not in positions], text))
         rules = all_rules()
         for node, code, message, reach, function in wanted:
             line, column, end_line, end_column = _position_of(positions, node)

@@ -600,6 +600,76 @@ def positions(tree: Tree, wanted: Sequence[cst.CSTNode], text: str) -> dict[cst.
     return found
 
 
+def headers(tree: Tree, wanted: Sequence[cst.CSTNode], text: str) -> dict[cst.CSTNode, CodeRange]:
+    """For compound statements (loops, `if`, `with`, `def`, ...): the range of the header, from
+    the keyword to the colon before the body (`while True:`), where a finding on the statement
+    belongs. Only the header's code is generated, not the body's: positions() of a loop costs a
+    generation of the whole loop. A header whose text (with the comments and blank lines before
+    it) is not unique in the file is left out: positions() places that statement."""
+    found: dict[cst.CSTNode, CodeRange] = {}
+    module = tree.module
+    for node in wanted:
+        body = getattr(node, "body", None)
+        if not isinstance(node, cst.BaseCompoundStatement) or not isinstance(body, cst.BaseSuite):
+            continue
+        chain = _enclosing_statements(tree, node)
+        if not chain or chain[-1][0] is not node:
+            continue
+        state = _HeaderState(module, node)
+        state.indent_tokens = list(chain[-1][1])
+        try:
+            node._codegen(state)
+        except _Found:
+            pass
+        if state.start is None or state.end is None:
+            continue
+        code = "".join(state.tokens)
+        offset = text.find(code)
+        if not code or offset < 0 or text.find(code, offset + 1) >= 0:
+            continue
+        line, column = _line_column(text, offset)
+        found[node] = _range((*state.start, *state.end), line, column)
+    return found
+
+
+class _HeaderState(PositionState):
+    """Generates a compound statement up to its body: where its syntactic position starts
+    (the keyword) and where the header ends (after the colon)."""
+
+    def __init__(self, module: cst.Module, statement: cst.BaseCompoundStatement) -> None:
+        super().__init__(module, (), keep_tokens=True)
+        self._statement = statement
+        self._body = statement.body
+        self.start: tuple[int, int] | None = None
+        self.end: tuple[int, int] | None = None
+
+    def before_codegen(self, node: cst.CSTNode) -> None:
+        if node is self._body:
+            self.end = (self.line, self.column)
+            raise _Found
+        super().before_codegen(node)
+
+    def record_syntactic_position(self, node, *, start_node=None, end_node=None):  # type: ignore[override]
+        if node is self._statement and start_node is None:
+            return _HeaderStart(self)
+        return super().record_syntactic_position(node, start_node=start_node, end_node=end_node)
+
+
+class _HeaderStart:
+    """The statement's syntactic position context: its start is taken when entered."""
+
+    __slots__ = ("state",)
+
+    def __init__(self, state: _HeaderState) -> None:
+        self.state = state
+
+    def __enter__(self) -> None:
+        self.state.start = (self.state.line, self.state.column)
+
+    def __exit__(self, exc_type, exc, tb) -> bool:
+        return False
+
+
 def _range(span: tuple[int, int, int, int], line: int, column: int) -> CodeRange:
     """A range generated from (1, 0), moved to a statement that starts at (line, column)."""
     start_line, start_column, end_line, end_column = span
