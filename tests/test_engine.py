@@ -3,6 +3,7 @@ callbacks and decorators; configuration of handlers and event sources; suppressi
 
 from __future__ import annotations
 
+import re
 import textwrap
 from pathlib import Path
 
@@ -259,3 +260,26 @@ def test_timeout_findings_carry_radon_complexity_rank(project):
     [finding] = check_tree(project)
     assert finding.code == "LAM301"
     assert "[risk: `wait` has cyclomatic complexity 4, radon rank A]" in finding.message
+
+
+COMPLEXITY_CASES = {
+    "decorated": "import time\n\n\n@app.route('/x')\n@other\ndef handler(event, context):\n    if event:\n        for r in event:\n            while True:\n                time.sleep(1)\n    return 1\n\n\ndef after():\n    pass\n",
+    "method": "class Poller:\n    '''Doc.'''\n\n    def poll(self, n):\n        while n:\n            if n > 3:\n                n -= 1\n            else:\n                n -= 2\n        return n\n",
+    "column_zero_string": "def f(x):\n    text = '''\nwhile True:\n'''\n    while x:\n        x -= 1\n    return text\n",
+    "module_level_loop": "import time\nwhile True:\n    time.sleep(1)\n\ndef g():\n    return 1\n",
+    "nested": "def outer(a):\n    def inner(b):\n        while b:\n            b -= 1\n        return b\n    return inner(a) if a else 0\n",
+    "crlf": "def f(x):\r\n    while x:\r\n        x -= 1\r\n    return x\r\n",
+}
+
+
+@pytest.mark.parametrize("name", sorted(COMPLEXITY_CASES))
+def test_risk_from_the_statements_around_a_line_is_the_whole_files(name):
+    from lambdalint.engine import complexity
+
+    text = COMPLEXITY_CASES[name]
+    lines = [number for number, line in enumerate(re.split(r"\r\n|\r|\n", text), 1) if "while" in line]
+    whole = complexity.blocks(text)
+    around = complexity.blocks_around(text, lines)
+    for line in lines:
+        assert complexity.describe(line, around) == complexity.describe(line, whole), (name, line)
+    assert any(complexity.describe(line, around) for line in lines) or name == "module_level_loop"

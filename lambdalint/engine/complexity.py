@@ -8,6 +8,7 @@ LAM3xx findings (radon parses the file again with `ast`).
 from __future__ import annotations
 
 import ast
+import re
 import warnings
 
 from radon.complexity import cc_rank, cc_visit, cc_visit_ast
@@ -53,6 +54,11 @@ def blocks_around(text: str, lines: list[int], tree: ast.Module | None = None) -
     subtree only, and blocks of other statements cannot contain these lines). `tree`: the
     module's ast when the caller has it already."""
     if tree is None:
+        spans = _top_level_spans(text, lines)
+        if spans is not None:
+            found = _blocks_of_spans(text, spans)
+            if found is not None:
+                return found
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
@@ -71,6 +77,65 @@ def blocks_around(text: str, lines: list[int], tree: ast.Module | None = None) -
         visited = cc_visit_ast(ast.Module(body=wanted, type_ignores=[]))
     except (RecursionError, ValueError, MemoryError):
         return []
+    return _flatten(visited)
+
+
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")  # what Python counts as a line break
+_TOP_LEVEL_DEF = re.compile(r"(?:async[ \t]+)?(?:def|class)[ \t]")
+
+
+def _top_level_spans(text: str, lines: list[int]) -> list[tuple[int, int]] | None:
+    """(first line, last line) of the top-level `def`/`class` statements (with their
+    decorators) that hold `lines`, told from the layout of the text alone: the nearest line
+    above that starts in column 0 must open a def or class, and the statement runs to the next
+    line that starts in column 0. None when the layout does not say (code at module level, a
+    string whose lines start in column 0): the caller parses the whole file then."""
+    source = _LINE_BREAK.split(text)
+    spans: set[tuple[int, int]] = set()
+    for line in lines:
+        if not 1 <= line <= len(source):
+            return None
+        start = None
+        for index in range(line - 1, -1, -1):
+            current = source[index]
+            if current[:1] in ("", " ", "\t", "#"):
+                continue
+            if not _TOP_LEVEL_DEF.match(current):
+                return None
+            start = index
+            break
+        if start is None:
+            return None
+        while start > 0 and source[start - 1].startswith("@"):
+            start -= 1
+        end = len(source)
+        for index in range(line, len(source)):
+            if source[index][:1] not in ("", " ", "\t", "#"):
+                end = index
+                break
+        spans.add((start + 1, end))
+    return sorted(spans)
+
+
+def _blocks_of_spans(text: str, spans: list[tuple[int, int]]) -> list[tuple[int, int, str, int]] | None:
+    """What blocks_around gives, from parsing only these spans of lines (padded with empty
+    lines so that line numbers stay those of the file). None when a span does not parse on
+    its own: the layout misled _top_level_spans."""
+    source = _LINE_BREAK.split(text)
+    statements: list[ast.stmt] = []
+    for first, last in spans:
+        segment = "\n" * (first - 1) + "\n".join(source[first - 1:last]) + "\n"
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                parsed = ast.parse(segment)
+        except (SyntaxError, RecursionError, ValueError, MemoryError):
+            return None
+        statements += parsed.body
+    try:
+        visited = cc_visit_ast(ast.Module(body=statements, type_ignores=[]))
+    except (RecursionError, ValueError, MemoryError):
+        return None
     return _flatten(visited)
 
 
