@@ -19,7 +19,6 @@ from __future__ import annotations
 import ast
 import os
 import tempfile
-from functools import lru_cache
 from pathlib import Path
 from typing import Any, ClassVar, Iterator, Sequence
 
@@ -115,23 +114,10 @@ def _engine(config_path: str | None, timeout: int | None) -> Any:
     if timeout is not None:
         config = config.with_overrides(timeout=timeout)
     enabled = frozenset(code for code in all_rules() if not code.startswith(_NEVER_ON_PYTHON_FILES))
-    return _checker_class()(config, enabled, jobs=1)
-
-
-@lru_cache(maxsize=1)
-def _checker_class() -> type:
-    """The engine's Checker minus its `# noqa` filter: flake8 applies noqa itself (and honours
-    --disable-noqa), so the engine must not drop those findings first. Built on first use so
-    that loading the plugin does not import the engine."""
     from .engine.runner import Checker
 
-    class FlakeChecker(Checker):
-        def _filter(self, findings, summaries):  # type: ignore[no-untyped-def]
-            for summary in summaries.values():
-                summary.noqa = {}
-            return super()._filter(findings, summaries)
-
-    return FlakeChecker
+    # flake8 applies `# noqa` itself (and honours --disable-noqa): the engine keeps those findings.
+    return Checker(config, enabled, jobs=1, apply_noqa=False)
 
 
 def _timeout(value: str) -> int:

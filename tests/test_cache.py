@@ -333,3 +333,20 @@ def test_concurrent_runs_share_the_cache_safely(tmp_path, monkeypatch):
         assert raw.startswith(cache_mod.HEADER)
         mac, _, body = raw[len(cache_mod.HEADER):].partition(b"\n")
         assert mac.decode() == store._mac(entry.parent.name + entry.name, body)
+
+
+def test_apply_noqa_false_keeps_silenced_findings_and_has_its_own_run_record(tmp_path):
+    from lambdalint.catalog import all_rules
+    from lambdalint.config import Config
+    from lambdalint.engine.runner import Checker
+
+    (tmp_path / "app.py").write_text(
+        "SEEN = []\n\n\ndef handler(event, context):\n    SEEN.append(event['id'])  # noqa: LAM101\n", encoding="utf-8")
+    config = Config(root=tmp_path)
+    enabled = frozenset(all_rules())
+    cache_dir = tmp_path / ".cache"
+    for _ in range(2):  # the second time from the cache: each switch keeps its own answer
+        kept = Checker(config, enabled, jobs=1, cache_dir=cache_dir, apply_noqa=False).run([tmp_path])
+        applied = Checker(config, enabled, jobs=1, cache_dir=cache_dir).run([tmp_path])
+        assert "LAM101" in {f.code for f in kept.findings}
+        assert "LAM101" not in {f.code for f in applied.findings}

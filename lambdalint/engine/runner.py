@@ -270,9 +270,12 @@ class Checker:
 
     def __init__(self, config: Config, enabled: frozenset[str], jobs: int = 0,
                  progress: Callable[[int, int], None] | None = None, cache: bool = True,
-                 cache_dir: Path | None = None) -> None:
+                 cache_dir: Path | None = None, apply_noqa: bool = True) -> None:
         """`jobs`: worker processes (0: one per CPU). `cache`: reuse and store per-file results
-        (engine/cache.py) in `cache_dir`, by default .lambdalint_cache/ in the config root."""
+        (engine/cache.py) in `cache_dir`, by default .lambdalint_cache/ in the config root.
+        `apply_noqa=False`: keep findings silenced by `# noqa` comments, for a caller that
+        applies them itself (the flake8 plugin: flake8 honours noqa and --disable-noqa)."""
+        self.apply_noqa = apply_noqa
         self.config = config
         self.settings = Settings(enabled=enabled)
         self.jobs = jobs if jobs > 0 else (os.cpu_count() or 1)
@@ -389,7 +392,7 @@ class Checker:
         on (the cache salt adds lambdalint's code and the config fingerprint)."""
         config = self.config
         parts = (
-            f"{type(self).__module__}.{type(self).__qualname__}", self.cwd, str(config.root),
+            f"{type(self).__module__}.{type(self).__qualname__}", self.apply_noqa, self.cwd, str(config.root),
             sorted(self.settings.enabled), [os.path.abspath(p) for p in paths],
             [astuple(h) for h in configured],
             config.select, config.ignore, config.extend_select, config.per_file_ignores, config.handlers,
@@ -625,13 +628,14 @@ class Checker:
         for finding in findings:
             if finding.code not in self.settings.enabled:
                 continue
-            noqa = by_shown.get(finding.path)
-            if noqa is None:  # a file the analysis did not read, e.g. requirements.txt
-                noqa = by_shown[finding.path] = _noqa_of(finding.path)
-            if finding.line in noqa:
-                codes = noqa[finding.line]
-                if codes is None or finding.code in codes:
-                    continue
+            if self.apply_noqa:
+                noqa = by_shown.get(finding.path)
+                if noqa is None:  # a file the analysis did not read, e.g. requirements.txt
+                    noqa = by_shown[finding.path] = _noqa_of(finding.path)
+                if finding.line in noqa:
+                    codes = noqa[finding.line]
+                    if codes is None or finding.code in codes:
+                        continue
             if self._per_file_ignored(finding):
                 continue
             if finding.code in severities:
