@@ -120,7 +120,9 @@ def scan(path: str, text: str) -> Scan:
         return Scan([], hints, tool_error(path, "LAM905", "expressions nest too deeply to parse; CPython fails to compile this module too — flatten the expression"))
     except ValueError as exc:  # e.g. source with NUL that slipped through a coding cookie
         return Scan([], hints, tool_error(path, "LAM903", f"{exc}"))
-    return Scan(_ast_imports(tree), hints)
+    # Imports matter for modules the analysis follows (handlers, and the modules they import,
+    # whose full analysis collects its own): a module with no handler hint keeps none here.
+    return Scan(_ast_imports(tree) if hints else [], hints)
 
 
 _BODIES = ("body", "handlers", "orelse", "finalbody", "cases")
