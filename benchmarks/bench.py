@@ -18,7 +18,8 @@ on two corpora:
                where every file gets the full analysis
 
 Each measurement runs in a fresh process; the three tools are interleaved and every
-measurement is repeated (--repeat, default 3). PASS/FAIL is decided on the median wall times.
+measurement is repeated (--repeat; default 3 on the stdlib, whose ratio is far from its target,
+and 5 on the handler tree, whose ratio is near it). PASS/FAIL is decided on the median wall times.
 On a shared machine other work slows single runs down by 10-30 %, so the table also shows the
 ratios of the fastest runs (the least disturbed ones) and of the CPU time (user + system, all
 processes of each tool), which moves much less. Peak memory is the largest total RSS of the
@@ -28,7 +29,7 @@ process's maximum RSS (getrusage).
 Targets (from the issue): cold <= 0.3 x flake8 on (a), <= 0.8 x flake8 on (b); cached <= 5 %
 of cold; peak memory < 500 MB.
 
-    python benchmarks/bench.py [--jobs N] [--repeat 3] [--corpus DIR] [--stdlib DIR] [--json]
+    python benchmarks/bench.py [--jobs N] [--repeat N] [--corpus DIR] [--stdlib DIR] [--json]
 """
 
 from __future__ import annotations
@@ -274,8 +275,10 @@ def main(argv: list[str]) -> int:
         return 0
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="processes for both tools (default: all cores)")
-    parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--stdlib", type=Path, default=Path(sysconfig.get_paths()["stdlib"]))
+    parser.add_argument("--repeat", type=int, default=None,
+                        help="runs per tool and corpus (default: 3 on the stdlib, 5 on the handler tree)")
+    parser.add_argument("--stdlib", type=Path, default=Path(sysconfig.get_paths()["stdlib"]),
+                        help="standard library directory (default: this interpreter's; site-packages is left out)")
     parser.add_argument("--corpus", type=Path, help="handler corpus directory (default: generated into a temporary directory)")
     parser.add_argument("--only", choices=("stdlib", "handlers"), help="run one corpus only")
     parser.add_argument("--json", action="store_true", help="print the results as JSON instead of a table")
@@ -292,7 +295,7 @@ def main(argv: list[str]) -> int:
     generated = None
     try:
         if args.only in (None, "stdlib"):
-            results.append(bench_tree("stdlib", args.stdlib, args.jobs, args.repeat, native, log))
+            results.append(bench_tree("stdlib", args.stdlib, args.jobs, args.repeat or 3, native, log))
         if args.only in (None, "handlers"):
             corpus = args.corpus
             if corpus is None:
@@ -303,7 +306,7 @@ def main(argv: list[str]) -> int:
                 corpus = generated / "handlers"
                 counts = generate(corpus)
                 log(f"generated {counts['handler_files']} handler files and {counts['helper_files']} helper modules in {corpus}")
-            results.append(bench_tree("handlers", corpus, args.jobs, args.repeat, native, log))
+            results.append(bench_tree("handlers", corpus, args.jobs, args.repeat or 5, native, log))
     finally:
         if generated is not None:
             shutil.rmtree(generated, ignore_errors=True)
@@ -315,7 +318,8 @@ def main(argv: list[str]) -> int:
     if args.json:
         print(json.dumps(summary, indent=2))
     else:
-        print(f"lambdalint vs flake8 --select=F, {args.jobs} processes each, median of {args.repeat} "
+        runs = "/".join(str(r["repeat"]) for r in results)
+        print(f"lambdalint vs flake8 --select=F, {args.jobs} processes each, median of {runs} "
               f"(Python {summary['python']}, {summary['cpus']} CPUs, load {load_before} -> {summary['load_after']})")
         print(table(results))
         print("PASS" if summary["pass"] else "FAIL")
