@@ -234,11 +234,8 @@ class Cache:
 
     def load(self, key: str, path: str, shown: str) -> ModuleSummary | None:
         """The stored summary, re-pathed to `path`/`shown`; None on any problem."""
-        raw = _read_regular(self._path(key), MAX_ENTRY_BYTES)
-        if raw is None or not raw.startswith(HEADER):
-            return None
-        mac, sep, body = raw[len(HEADER):].partition(b"\n")
-        if not sep or not hmac.compare_digest(mac, self._mac(key, body).encode()):
+        body = self._read(key, MAX_ENTRY_BYTES)
+        if body is None:
             return None
         try:
             return _decode(json.loads(body), path, shown)
@@ -250,12 +247,7 @@ class Cache:
             body = json.dumps(_encode(summary, shown), separators=(",", ":"), ensure_ascii=False).encode()
         except (TypeError, ValueError):
             return
-        target = self._path(key)
-        try:
-            target.parent.mkdir(mode=0o700, exist_ok=True)
-        except OSError:
-            return
-        if _atomic_write(target, HEADER + self._mac(key, body).encode() + b"\n" + body):
+        if self._write(key, body):
             self.written += 1
 
     # -- whole runs ------------------------------------------------------------------------
@@ -265,11 +257,8 @@ class Cache:
     def load_run(self, key: str) -> "RunRecord | None":
         """The record of an earlier run with the same inputs, if every file and directory it
         depended on is unchanged (same inode, size, mtime and ctime); else None."""
-        raw = _read_regular(self._path(key), MAX_ENTRY_BYTES * 4)
-        if raw is None or not raw.startswith(HEADER):
-            return None
-        mac, sep, body = raw[len(HEADER):].partition(b"\n")
-        if not sep or not hmac.compare_digest(mac, self._mac(key, body).encode()):
+        body = self._read(key, MAX_ENTRY_BYTES * 4)
+        if body is None:
             return None
         try:
             record = RunRecord.from_json(json.loads(body))
@@ -283,6 +272,22 @@ class Cache:
         if not record.settled():
             return False
         body = json.dumps(record.to_json(), separators=(",", ":"), ensure_ascii=False).encode()
+        return self._write(key, body)
+
+    # -- entries on disk: a header, the HMAC of key and body, the body ----------------------
+    def _read(self, key: str, limit: int) -> bytes | None:
+        """The body stored under `key`, if the entry is there, whole and signed by this user's
+        key; else None."""
+        raw = _read_regular(self._path(key), limit)
+        if raw is None or not raw.startswith(HEADER):
+            return None
+        mac, sep, body = raw[len(HEADER):].partition(b"\n")
+        if not sep or not hmac.compare_digest(mac, self._mac(key, body).encode()):
+            return None
+        return body
+
+    def _write(self, key: str, body: bytes) -> bool:
+        """Store `body` under `key`, signed, atomically; False when it could not be written."""
         target = self._path(key)
         try:
             target.parent.mkdir(mode=0o700, exist_ok=True)
