@@ -261,11 +261,7 @@ def sweep_stale_cgroups(parent: Path) -> list:
         owner = directory.name[len(_CGROUP_PREFIX) + 1:].split("-")[0]
         if not owner.isdigit() or Path(f"/proc/{owner}").exists():
             continue
-        for pid in _cgroup_pids(directory):
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except (ProcessLookupError, PermissionError):
-                pass
+        _kill_cgroup_members(directory)
         _remove_cgroup(directory)
         if not directory.exists():
             removed.append(directory)
@@ -583,11 +579,7 @@ class TierSandbox:
                     continue
                 except OSError:
                     pass
-            for pid in _cgroup_pids(directory):
-                try:
-                    os.kill(pid, signal.SIGKILL)
-                except (ProcessLookupError, PermissionError):
-                    pass
+            _kill_cgroup_members(directory)
 
     def stop_watchdog(self) -> None:
         """Stop signalling the child. Must happen before it is reaped: after that its pid and
@@ -614,6 +606,15 @@ def _cgroup_pids(directory: Path) -> list[int]:
         return []
 
 
+def _kill_cgroup_members(directory: Path) -> None:
+    """SIGKILL every process in the cgroup (those already gone, or not ours, are skipped)."""
+    for pid in _cgroup_pids(directory):
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+
+
 def _remove_cgroup(directory: Path, wait_s: float = 2.0) -> None:
     """rmdir a cgroup; it fails with EBUSY until the killed processes have really exited."""
     deadline = time.monotonic() + wait_s
@@ -626,9 +627,5 @@ def _remove_cgroup(directory: Path, wait_s: float = 2.0) -> None:
         except OSError as exc:
             if exc.errno != errno.EBUSY or time.monotonic() > deadline:
                 return
-            for pid in _cgroup_pids(directory):
-                try:
-                    os.kill(pid, signal.SIGKILL)
-                except (ProcessLookupError, PermissionError):
-                    pass
+            _kill_cgroup_members(directory)
             time.sleep(0.01)
