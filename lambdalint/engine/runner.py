@@ -338,13 +338,14 @@ class Checker:
                 if handler.path not in closures:
                     closures[handler.path] = {name.split(".")[0] for module in project._module_closure(handler.path)
                                               for name in project.summaries[module].imports if not name.startswith(".")}
-        dependency, any_manifest = self._dependency_findings(found, closures) if deps else ([], False)
+        # Where LAM4xx looks for manifests: read once, for the checks and for the run record.
+        searched, named = self._manifest_folders(found) if deps else (None, False)
+        dependency, any_manifest = self._dependency_findings(found, closures, named) if deps else ([], False)
         if run_key is not None and not finder.volatile:
             read = set(summaries) | {h.path for h in configured}
             consulted = set(finder.consulted)
             no_manifests = False
             if deps and not any_manifest:
-                searched, _ = self._manifest_folders(found)
                 if searched is not None:
                     no_manifests = True
                     consulted |= searched
@@ -400,10 +401,13 @@ class Checker:
         )
         return json.dumps(parts, default=repr)
 
-    def _dependency_findings(self, handlers: list[Handler], closures: dict[str, set[str]]) -> tuple[list[Finding], bool]:
+    def _dependency_findings(self, handlers: list[Handler], closures: dict[str, set[str]],
+                             named: bool | None = None) -> tuple[list[Finding], bool]:
         """LAM4xx on the requirement files that describe each handler's function, and whether
-        any handler has such a file."""
-        if not self.config.tables.get("deps") and not self._manifest_folders(handlers)[1]:
+        any handler has such a file. `named`: _manifest_folders' answer, when the caller has it."""
+        if named is None:
+            named = self._manifest_folders(handlers)[1]
+        if not self.config.tables.get("deps") and not named:
             return [], False  # nothing near the handlers is named like a manifest
         from ..deps import check_requirements, deps_options_from_config, find_requirement_files
 
