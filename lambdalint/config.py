@@ -6,6 +6,9 @@ silently switch a rule off.
 
 from __future__ import annotations
 
+import fnmatch
+import os
+import re
 import sys
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -25,6 +28,15 @@ DEFAULT_EXCLUDES = (
     "build", "dist", "__pycache__", ".mypy_cache", ".pytest_cache", ".ruff_cache",
     ".aws-sam", ".serverless", "cdk.out", ".lambdalint_cache", "site-packages", ".eggs",
 )
+
+
+def glob_pattern(patterns) -> re.Pattern:
+    """One regular expression matching what any of these fnmatch patterns matches:
+    fnmatch.fnmatch(x, p) is re.match(fnmatch.translate(normcase(p)), normcase(x)), so match
+    it against os.path.normcase(x). Exclusions are tested for every file of a tree."""
+    return re.compile("|".join(fnmatch.translate(os.path.normcase(p)) for p in patterns))
+
+
 # Sub-tables owned and validated by other parts of lambdalint (cost model, deps, CI gate).
 OWNED_TABLES = ("functions", "deps", "budget")
 

@@ -6,7 +6,6 @@ import fnmatch
 import gc
 import json
 import os
-import re
 import time
 from collections import deque
 from contextlib import contextmanager
@@ -14,7 +13,7 @@ from dataclasses import astuple, dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable
 
-from ..config import Config
+from ..config import Config, glob_pattern
 from ..findings import Finding, Severity
 from .cache import RUN_RECORDS, Cache, RunRecord, signature
 from .modules import ModuleFinder
@@ -82,8 +81,8 @@ def _exclusion_matcher(patterns: tuple[str, ...]) -> Callable[[str, str], bool]:
     if not patterns:
         return lambda name, path: False
     normcase = os.path.normcase
-    on_name = re.compile("|".join(fnmatch.translate(normcase(p)) for p in patterns))
-    on_path = re.compile("|".join(fnmatch.translate(normcase(q)) for p in patterns for q in (p, f"*/{p}")))
+    on_name = glob_pattern(patterns)
+    on_path = glob_pattern(q for p in patterns for q in (p, f"*/{p}"))
 
     def excluded(name: str, path: str) -> bool:
         return on_name.match(normcase(name)) is not None or on_path.match(normcase(path)) is not None

@@ -7,14 +7,13 @@ still read.
 from __future__ import annotations
 
 import datetime as dt
-import fnmatch
 import os
 import re
 from functools import lru_cache
 from pathlib import Path
 from typing import Iterable, Sequence
 
-from ..config import DEFAULT_EXCLUDES, Config
+from ..config import DEFAULT_EXCLUDES, Config, glob_pattern
 from ..engine.project import Handler
 from ..findings import Finding, Severity
 from .model import FunctionConfig
@@ -28,7 +27,7 @@ SKIP_DIRS = frozenset({".aws-sam", "cdk.out", "node_modules", ".serverless", *DE
 _TEMPLATE_MARKERS = ("Resources", "AWSTemplateFormatVersion", "Transform", "functions:", "provider:")
 
 
-_TEMPLATE_NAME = re.compile("|".join(fnmatch.translate(p) for p in (*TEMPLATE_NAMES, *TEMPLATE_PATTERNS)))
+_TEMPLATE_NAME = glob_pattern((*TEMPLATE_NAMES, *TEMPLATE_PATTERNS))
 
 
 def is_template_name(name: str) -> bool:
@@ -61,8 +60,7 @@ def _excluded(name: str, patterns: Sequence[str]) -> bool:
 
 @lru_cache(maxsize=8)
 def _exclusion(patterns: tuple[str, ...]) -> re.Pattern:
-    """The exclude patterns as one regular expression (fnmatch's translation of each)."""
-    return re.compile("|".join(fnmatch.translate(os.path.normcase(p)) for p in patterns))
+    return glob_pattern(patterns)
 
 
 def read_template(path: Path) -> tuple[list[FunctionConfig], list[Finding]]:
