@@ -48,49 +48,40 @@ def blocks(text: str) -> list[tuple[int, int, str, int]]:
     return _flatten(visited)
 
 
-def blocks_around(text: str, lines: list[int], tree: ast.Module | None = None) -> list[tuple[int, int, str, int]]:
+def blocks_around(text: str, lines: list[int]) -> list[tuple[int, int, str, int]]:
     """What `blocks(text)` gives for the functions that can contain `lines`: radon visits only
     the top-level statements spanning those lines (a function's complexity depends on its own
-    subtree only, and blocks of other statements cannot contain these lines). `tree`: the
-    module's ast when the caller has it already."""
+    subtree only, and blocks of other statements cannot contain these lines). Only those
+    statements are parsed when the file's layout shows where they are."""
+    source = _LINE_BREAK.split(text)
+    spans = _top_level_spans(source, lines)
+    if spans is not None:
+        found = _blocks_of_spans(source, spans)
+        if found is not None:
+            return found
+    tree = _parse(text)
     if tree is None:
-        spans = _top_level_spans(text, lines)
-        if spans is not None:
-            found = _blocks_of_spans(text, spans)
-            if found is not None:
-                return found
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                tree = ast.parse(text)
-        except (SyntaxError, RecursionError, ValueError, MemoryError):
-            return []
+        return []
     wanted = []
     for statement in tree.body:
         first = min([statement.lineno] + [d.lineno for d in getattr(statement, "decorator_list", ())])
         last = statement.end_lineno or statement.lineno
         if any(first <= line <= last for line in lines):
             wanted.append(statement)
-    if not wanted:
-        return []
-    try:
-        visited = cc_visit_ast(ast.Module(body=wanted, type_ignores=[]))
-    except (RecursionError, ValueError, MemoryError):
-        return []
-    return _flatten(visited)
+    return (_visit(wanted) or []) if wanted else []
 
 
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")  # what Python counts as a line break
 _TOP_LEVEL_DEF = re.compile(r"(?:async[ \t]+)?(?:def|class)[ \t]")
 
 
-def _top_level_spans(text: str, lines: list[int]) -> list[tuple[int, int]] | None:
+def _top_level_spans(source: list[str], lines: list[int]) -> list[tuple[int, int]] | None:
     """(first line, last line) of the top-level `def`/`class` statements (with their
-    decorators) that hold `lines`, told from the layout of the text alone: the nearest line
-    above that starts in column 0 must open a def or class, and the statement runs to the next
-    line that starts in column 0. None when the layout does not say (code at module level, a
-    string whose lines start in column 0): the caller parses the whole file then."""
-    source = _LINE_BREAK.split(text)
+    decorators) that hold `lines` of the file whose lines are `source`, told from the layout
+    alone: the nearest line above that starts in column 0 must open a def or class, and the
+    statement runs to the next line that starts in column 0. None when the layout does not say
+    (code at module level, a string whose lines start in column 0): the caller parses the
+    whole file then."""
     spans: set[tuple[int, int]] = set()
     for line in lines:
         if not 1 <= line <= len(source):
@@ -117,21 +108,31 @@ def _top_level_spans(text: str, lines: list[int]) -> list[tuple[int, int]] | Non
     return sorted(spans)
 
 
-def _blocks_of_spans(text: str, spans: list[tuple[int, int]]) -> list[tuple[int, int, str, int]] | None:
+def _blocks_of_spans(source: list[str], spans: list[tuple[int, int]]) -> list[tuple[int, int, str, int]] | None:
     """What blocks_around gives, from parsing only these spans of lines (padded with empty
     lines so that line numbers stay those of the file). None when a span does not parse on
     its own: the layout misled _top_level_spans."""
-    source = _LINE_BREAK.split(text)
     statements: list[ast.stmt] = []
     for first, last in spans:
-        segment = "\n" * (first - 1) + "\n".join(source[first - 1:last]) + "\n"
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                parsed = ast.parse(segment)
-        except (SyntaxError, RecursionError, ValueError, MemoryError):
+        parsed = _parse("\n" * (first - 1) + "\n".join(source[first - 1:last]) + "\n")
+        if parsed is None:
             return None
         statements += parsed.body
+    return _visit(statements)
+
+
+def _parse(text: str) -> ast.Module | None:
+    """The module's ast (its SyntaxWarnings are the checked code's, not ours), or None."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return ast.parse(text)
+    except (SyntaxError, RecursionError, ValueError, MemoryError):
+        return None
+
+
+def _visit(statements: list[ast.stmt]) -> list[tuple[int, int, str, int]] | None:
+    """radon's blocks of these statements, flattened; None when radon cannot visit them."""
     try:
         visited = cc_visit_ast(ast.Module(body=statements, type_ignores=[]))
     except (RecursionError, ValueError, MemoryError):
